@@ -1,0 +1,252 @@
+// Package boltstore is the embedded store.Store backend: one bbolt file.
+//
+// Layout (schema 1). Top-level buckets:
+//
+//	meta         "schema" → schema version (uint64, big-endian)
+//	statuses     status id → JSON of store.Status
+//	collections  one nested bucket per collection id, holding:
+//	  "last_added" → date_added of the newest version (µs, 8 bytes)
+//	  objects      date_added (8) → record: id, version, spec_version, raw JSON
+//	  ids          id 0x00 version (12) → date_added (8) + spec_version
+//	  types        type 0x00 date_added (8) → empty
+//
+// date_added keys are big-endian microseconds, unique and increasing within a
+// collection, so objects is append-only and a poll is a sequential scan
+// starting at a single Seek. Version keys are seconds (sign-flipped, 8 bytes)
+// and nanoseconds (4 bytes), so an object's versions sort by time under its id.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/taxiihub/taxiihub/stix"
+	"github.com/taxiihub/taxiihub/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+const schemaVersion = 1
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketStatuses    = []byte("statuses")
+	bucketCollections = []byte("collections")
+	bucketObjects     = []byte("objects")
+	bucketIDs         = []byte("ids")
+	bucketTypes       = []byte("types")
+	keySchema         = []byte("schema")
+	keyLastAdded      = []byte("last_added")
+)
+
+// Store is a store.Store in one bbolt file.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the bbolt file at path. It fails fast if
+// another process holds the file, and refuses a file of an unknown schema.
+func Open(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         time.Second,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 1 << 30, // remaps block writers behind long reads; make them rare
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, now: time.Now}
+	if err := db.Update(s.initSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) initSchema(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if v := meta.Get(keySchema); v != nil {
+		if got := binary.BigEndian.Uint64(v); got != schemaVersion {
+			return fmt.Errorf("schema version %d, this build reads %d", got, schemaVersion)
+		}
+	} else if err := meta.Put(keySchema, be64(schemaVersion)); err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketStatuses, bucketCollections} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the file after in-flight transactions finish.
+func (s *Store) Close() error { return s.db.Close() }
+
+// collection is one collection's buckets inside a transaction.
+type collection struct {
+	root, objects, ids, types *bolt.Bucket
+}
+
+func openCollection(tx *bolt.Tx, id string) (collection, bool) {
+	root := tx.Bucket(bucketCollections).Bucket([]byte(id))
+	if root == nil {
+		return collection{}, false
+	}
+	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes)}, true
+}
+
+func createCollection(tx *bolt.Tx, id string) (collection, error) {
+	root, err := tx.Bucket(bucketCollections).CreateBucketIfNotExists([]byte(id))
+	if err != nil {
+		return collection{}, err
+	}
+	c := collection{root: root}
+	for _, b := range []struct {
+		dst  **bolt.Bucket
+		name []byte
+	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}} {
+		if *b.dst, err = root.CreateBucketIfNotExists(b.name); err != nil {
+			return collection{}, err
+		}
+	}
+	// date_added keys only ever grow: pack pages full.
+	c.objects.FillPercent = 1.0
+	c.types.FillPercent = 0.9
+	return c, nil
+}
+
+// Add implements store.Store.
+func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Object, st *store.Status) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		c, err := createCollection(tx, collectionID)
+		if err != nil {
+			return err
+		}
+		last := uint64(0)
+		if v := c.root.Get(keyLastAdded); v != nil {
+			last = binary.BigEndian.Uint64(v)
+		}
+		now := uint64(max(s.now().UnixMicro(), 0))
+		for _, o := range objs {
+			detail, added, err := c.add(o, max(now, last+1))
+			if err != nil {
+				return fmt.Errorf("collection %s: object %s: %w", collectionID, o.ID, err)
+			}
+			if added {
+				last = max(now, last+1)
+			}
+			st.Successes = append(st.Successes, detail)
+		}
+		if err := c.root.Put(keyLastAdded, be64(last)); err != nil {
+			return err
+		}
+		return putStatus(tx, st)
+	})
+}
+
+// add stores one object version at date_added unless that version is
+// already there, and reports which happened.
+func (c collection) add(o store.Object, dateAdded uint64) (store.Detail, bool, error) {
+	prefix := idPrefix(o.ID)
+	if o.Version.IsZero() {
+		// Unversioned objects (cyber-observables) have one version: the first post.
+		if k, _ := c.ids.Cursor().Seek(prefix); bytes.HasPrefix(k, prefix) {
+			return store.Detail{ID: o.ID, Version: stix.FormatTAXII(versionTime(k[len(prefix):])), Message: "already added"}, false, nil
+		}
+		o.Version = time.UnixMicro(int64(dateAdded)).UTC()
+		o.VersionText = stix.FormatTAXII(o.Version)
+	}
+	verKey := versionKey(o.Version)
+	idKey := append(prefix, verKey...)
+	if c.ids.Get(idKey) != nil {
+		return store.Detail{ID: o.ID, Version: o.VersionText, Message: "already added"}, false, nil
+	}
+	addedKey := be64(dateAdded)
+	if err := c.objects.Put(addedKey, encodeRecord(o, verKey)); err != nil {
+		return store.Detail{}, false, err
+	}
+	if err := c.ids.Put(idKey, append(addedKey[:8:8], o.SpecVersion...)); err != nil {
+		return store.Detail{}, false, err
+	}
+	if err := c.types.Put(typeKey(o.Type, dateAdded), nil); err != nil {
+		return store.Detail{}, false, err
+	}
+	return store.Detail{ID: o.ID, Version: o.VersionText}, true, nil
+}
+
+func putStatus(tx *bolt.Tx, st *store.Status) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketStatuses).Put([]byte(st.ID), v)
+}
+
+// Status implements store.Store.
+func (s *Store) Status(ctx context.Context, id string) (store.Status, error) {
+	var st store.Status
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketStatuses).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("status %s: %w", id, store.ErrNotFound)
+		}
+		return json.Unmarshal(v, &st)
+	})
+	return st, err
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.VersionMatch, specVersions []string) (int, error) {
+	removed := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c, ok := openCollection(tx, collectionID)
+		if !ok {
+			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
+		}
+		versions := c.versionsOf(c.ids.Cursor(), id, nil)
+		if len(versions) == 0 {
+			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
+		}
+		typ, _, _ := strings.Cut(id, "--")
+		// Collect before deleting: the versions' keys point into pages that
+		// deleting rewrites.
+		var doomed []objectVersion
+		for i, v := range versions {
+			if selected(versions, i, vm, specVersions) {
+				doomed = append(doomed, objectVersion{key: bytes.Clone(v.key), added: v.added})
+			}
+		}
+		for _, v := range doomed {
+			added := v.added
+			for _, del := range []struct {
+				b   *bolt.Bucket
+				key []byte
+			}{
+				{c.objects, be64(added)},
+				{c.ids, append(idPrefix(id), v.key...)},
+				{c.types, typeKey(typ, added)},
+			} {
+				if err := del.b.Delete(del.key); err != nil {
+					return err
+				}
+			}
+			removed++
+		}
+		return nil
+	})
+	return removed, err
+}

@@ -1,0 +1,79 @@
+package boltstore
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/taxiihub/taxiihub/store"
+	"github.com/taxiihub/taxiihub/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	frozen := time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return frozen }
+	ctx := context.Background()
+	for i := range 3 {
+		obj := storetest.Obj("indicator--11111111-1111-4111-8111-11111111111"+string(rune('0'+i)), "2020-10-01T00:00:00.000Z")
+		if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []time.Time
+	s.Query(ctx, "c", store.Query{Limit: 10}, func(p store.Page) error {
+		for _, e := range p.Entries {
+			got = append(got, e.DateAdded)
+		}
+		return nil
+	})
+	want := []time.Time{frozen, frozen.Add(time.Microsecond), frozen.Add(2 * time.Microsecond)}
+	if len(got) != 3 || !got[0].Equal(want[0]) || !got[1].Equal(want[1]) || !got[2].Equal(want[2]) {
+		t.Fatalf("date_added = %v, want %v", got, want)
+	}
+}
+
+func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
+	if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: "st"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path); err == nil {
+		t.Fatal("a second Open of a held file succeeded")
+	}
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Status(ctx, "st"); err != nil {
+		t.Fatalf("status after reopen: %v", err)
+	}
+	var n int
+	s.Query(ctx, "c", store.Query{Limit: 10}, func(p store.Page) error { n = len(p.Entries); return nil })
+	if n != 1 {
+		t.Fatalf("objects after reopen = %d, want 1", n)
+	}
+}

@@ -1,0 +1,297 @@
+package boltstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/taxiihub/taxiihub/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// errCorrupt reports a record this build cannot decode.
+var errCorrupt = errors.New("corrupt record")
+
+// Query implements store.Store. It picks the cheapest index for q: the ids
+// bucket when ids are given, the types bucket when types are, else a scan
+// of objects from q.AddedAfter. Each costs in proportion to what it reads,
+// not to the collection's size.
+func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, fn func(store.Page) error) error {
+	if q.Limit <= 0 {
+		return fmt.Errorf("query limit %d: must be positive", q.Limit)
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		c, ok := openCollection(tx, collectionID)
+		if !ok {
+			return fn(store.Page{})
+		}
+		r := &reader{ctx: ctx, c: c, q: q, idCursor: c.ids.Cursor(), after: afterKey(q.AddedAfter)}
+		var err error
+		switch {
+		case len(q.IDs) > 0:
+			err = r.byIDs()
+		case len(q.Types) > 0:
+			err = r.byTypes()
+		default:
+			err = r.scan()
+		}
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", collectionID, err)
+		}
+		page := store.Page{Entries: r.entries}
+		if len(page.Entries) > q.Limit {
+			page.Entries, page.More = page.Entries[:q.Limit], true
+		}
+		return fn(page)
+	})
+}
+
+// afterKey is the smallest date_added (µs) strictly after t.
+func afterKey(t time.Time) uint64 {
+	if t.IsZero() || t.UnixMicro() < 0 {
+		return 0
+	}
+	return uint64(t.UnixMicro()) + 1
+}
+
+// reader gathers one page: up to Limit+1 entries, the extra one telling
+// whether there are more.
+type reader struct {
+	ctx      context.Context
+	c        collection
+	q        store.Query
+	idCursor *bolt.Cursor
+	after    uint64 // first date_added to consider
+	entries  []store.Entry
+	versions []objectVersion // reused by versionsOf
+	seen     int
+}
+
+func (r *reader) full() bool { return len(r.entries) > r.q.Limit }
+
+// checkCancel looks at the context every so often during long scans.
+func (r *reader) checkCancel() error {
+	r.seen++
+	if r.seen%1024 == 0 {
+		return r.ctx.Err()
+	}
+	return nil
+}
+
+// scan walks objects in date_added order from r.after.
+func (r *reader) scan() error {
+	cur := r.c.objects.Cursor()
+	for k, v := cur.Seek(be64(r.after)); k != nil && !r.full(); k, v = cur.Next() {
+		if err := r.checkCancel(); err != nil {
+			return err
+		}
+		if err := r.consider(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byTypes merges the per-type index ranges in date_added order.
+func (r *reader) byTypes() error {
+	var heads []*typeHead
+	for _, typ := range dedupe(r.q.Types) {
+		h := &typeHead{cur: r.c.types.Cursor(), prefix: append([]byte(typ), 0)}
+		h.move(h.cur.Seek(typeKey(typ, r.after)))
+		heads = append(heads, h)
+	}
+	for !r.full() {
+		var next *typeHead
+		for _, h := range heads {
+			if h.added != nil && (next == nil || bytes.Compare(h.added, next.added) < 0) {
+				next = h
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		if err := r.checkCancel(); err != nil {
+			return err
+		}
+		v := r.c.objects.Get(next.added)
+		if v == nil {
+			return fmt.Errorf("type index names missing object at %x: %w", next.added, errCorrupt)
+		}
+		if err := r.consider(next.added, v); err != nil {
+			return err
+		}
+		next.move(next.cur.Next())
+	}
+	return nil
+}
+
+// typeHead walks one type's range of the types bucket.
+type typeHead struct {
+	cur    *bolt.Cursor
+	prefix []byte
+	added  []byte // date_added key at the cursor; nil past the type's range
+}
+
+func (h *typeHead) move(k, _ []byte) {
+	h.added = nil
+	if bytes.HasPrefix(k, h.prefix) && len(k) == len(h.prefix)+8 {
+		h.added = k[len(h.prefix):]
+	}
+}
+
+// byIDs reads every version of the given ids and sorts those that match.
+func (r *reader) byIDs() error {
+	var hits [][]byte // date_added keys
+	for _, id := range dedupe(r.q.IDs) {
+		if !r.typeAllowed(id) {
+			continue
+		}
+		r.versions = r.c.versionsOf(r.idCursor, id, r.versions[:0])
+		for i, v := range r.versions {
+			if v.added >= r.after && selected(r.versions, i, r.q.Versions, r.q.SpecVersions) {
+				hits = append(hits, be64(v.added))
+			}
+		}
+	}
+	slices.SortFunc(hits, bytes.Compare)
+	for _, k := range hits {
+		if r.full() {
+			break
+		}
+		v := r.c.objects.Get(k)
+		if v == nil {
+			return fmt.Errorf("id index names missing object at %x: %w", k, errCorrupt)
+		}
+		rec, ok := decodeRecord(v)
+		if !ok {
+			return fmt.Errorf("object at %x: %w", k, errCorrupt)
+		}
+		r.emit(k, rec)
+	}
+	return nil
+}
+
+// consider adds the object version at date_added key k if it passes the
+// type, spec_version and version filters.
+func (r *reader) consider(k, v []byte) error {
+	rec, ok := decodeRecord(v)
+	if !ok {
+		return fmt.Errorf("object at %x: %w", k, errCorrupt)
+	}
+	id := string(rec.id)
+	if !r.typeAllowed(id) {
+		return nil
+	}
+	if r.q.Versions.All && r.q.SpecVersions != nil {
+		// Nothing depends on the object's other versions.
+		if slices.Contains(r.q.SpecVersions, string(rec.spec)) {
+			r.emit(k, rec)
+		}
+		return nil
+	}
+	r.versions = r.c.versionsOf(r.idCursor, id, r.versions[:0])
+	for i, ov := range r.versions {
+		if bytes.Equal(ov.key, rec.verKey) {
+			if selected(r.versions, i, r.q.Versions, r.q.SpecVersions) {
+				r.emit(k, rec)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("object %s at %x is missing from the id index: %w", id, k, errCorrupt)
+}
+
+func (r *reader) typeAllowed(id string) bool {
+	if len(r.q.Types) == 0 {
+		return true
+	}
+	typ, _, _ := strings.Cut(id, "--")
+	return slices.Contains(r.q.Types, typ)
+}
+
+func (r *reader) emit(k []byte, rec record) {
+	r.entries = append(r.entries, store.Entry{
+		ID:          string(rec.id),
+		Version:     string(rec.verText),
+		SpecVersion: string(rec.spec),
+		DateAdded:   time.UnixMicro(int64(binary.BigEndian.Uint64(k))).UTC(),
+		Raw:         rec.raw,
+	})
+}
+
+// objectVersion is one version of an object as the ids bucket holds it.
+// Its slices alias the transaction's pages.
+type objectVersion struct {
+	key   []byte // version key (12 bytes)
+	added uint64
+	spec  []byte
+}
+
+// versionsOf lists the versions of id in ascending version order,
+// appending to buf.
+func (c collection) versionsOf(cur *bolt.Cursor, id string, buf []objectVersion) []objectVersion {
+	prefix := idPrefix(id)
+	for k, v := cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		if len(k) != len(prefix)+12 || len(v) < 8 {
+			continue
+		}
+		buf = append(buf, objectVersion{key: k[len(prefix):], added: binary.BigEndian.Uint64(v), spec: v[8:]})
+	}
+	return buf
+}
+
+// selected reports whether the version filters choose versions[i] among an
+// object's versions (ascending). spec_version narrows the candidates first
+// (to specs, or else to the newest spec_version the object has); then
+// first, last, all and explicit instants choose among the candidates.
+func selected(versions []objectVersion, i int, vm store.VersionMatch, specs []string) bool {
+	candidate := func(v objectVersion) bool { return slices.Contains(specs, string(v.spec)) }
+	if specs == nil {
+		newest := versions[0].spec
+		for _, v := range versions[1:] {
+			if compareSpec(v.spec, newest) > 0 {
+				newest = v.spec
+			}
+		}
+		candidate = func(v objectVersion) bool { return bytes.Equal(v.spec, newest) }
+	}
+	if !candidate(versions[i]) {
+		return false
+	}
+	if vm.IsZero() {
+		vm.Last = true
+	}
+	if vm.All {
+		return true
+	}
+	if len(vm.At) > 0 {
+		t := versionTime(versions[i].key)
+		if slices.ContainsFunc(vm.At, t.Equal) {
+			return true
+		}
+	}
+	if vm.First && !slices.ContainsFunc(versions[:i], candidate) {
+		return true
+	}
+	return vm.Last && !slices.ContainsFunc(versions[i+1:], candidate)
+}
+
+// compareSpec orders spec_version strings such as "2.0" and "2.1".
+func compareSpec(a, b []byte) int {
+	if len(a) != len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	return bytes.Compare(a, b)
+}
+
+func dedupe(list []string) []string {
+	out := slices.Clone(list)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,122 @@
+// Package store owns persistence: the Store interface every backend
+// implements, the query and status types that cross it, and its sentinel
+// errors. It knows nothing of HTTP or of TAXII's JSON; backends live in
+// subpackages (boltstore) and prove themselves against storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a status or object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store keeps STIX objects per collection, and the status of every POST.
+//
+// Within a collection every stored object version gets a date_added that is
+// strictly greater than every earlier one, at microsecond precision, so that
+// date_added totally orders the collection and cursors are exact.
+type Store interface {
+	// Add stores objs in collection and records st, all in one transaction.
+	// An object whose (id, version) is already stored is not stored again.
+	// Add appends one Detail per object to st.Successes (in objs order) and
+	// sets st.ID's record durably before returning.
+	Add(ctx context.Context, collection string, objs []Object, st *Status) error
+
+	// Query finds the object versions in collection that match q, in
+	// ascending date_added order, at most q.Limit of them, and calls fn with
+	// them from inside one read transaction. Entry.Raw is valid only until fn
+	// returns.
+	Query(ctx context.Context, collection string, q Query, fn func(Page) error) error
+
+	// Delete removes the versions of object id that match versions and
+	// specVersions (see Query for their meaning). It returns how many it
+	// removed, or ErrNotFound when the collection holds no such object.
+	Delete(ctx context.Context, collection, id string, versions VersionMatch, specVersions []string) (int, error)
+
+	// Status returns the status recorded by Add, or ErrNotFound.
+	Status(ctx context.Context, id string) (Status, error)
+
+	// Close releases the store; in-flight calls finish first.
+	Close() error
+}
+
+// Object is one STIX object version to store.
+type Object struct {
+	ID          string
+	Type        string
+	SpecVersion string
+	// Version is the object's modified (else created) time; zero for objects
+	// that carry neither, which are versioned by their date_added.
+	Version     time.Time
+	VersionText string // the version as the object spells it; "" with a zero Version
+	Raw         []byte // the object's JSON exactly as posted
+}
+
+// Query selects object versions in a collection. The zero Query selects the
+// latest version (in its latest spec version) of every object.
+type Query struct {
+	// AddedAfter keeps only versions added strictly after it (zero: all).
+	AddedAfter time.Time
+	// IDs and Types keep versions whose id, or type, is in the list (nil: any).
+	IDs   []string
+	Types []string
+	// Versions chooses among an object's versions (zero: the last one).
+	Versions VersionMatch
+	// SpecVersions keeps versions with one of these spec_versions; nil keeps
+	// only the versions in the newest spec_version stored for that object.
+	SpecVersions []string
+	// Limit is the page size; it must be positive.
+	Limit int
+}
+
+// VersionMatch is TAXII's match[version]: any combination of the first, the
+// last, all, or versions at given instants. The zero value means Last.
+// First and Last are taken among the versions that pass the spec_version
+// filter, over all of the object's versions in the collection (not only
+// those added after Query.AddedAfter).
+type VersionMatch struct {
+	All, First, Last bool
+	At               []time.Time
+}
+
+// IsZero reports whether no version filter was given.
+func (v VersionMatch) IsZero() bool {
+	return !v.All && !v.First && !v.Last && len(v.At) == 0
+}
+
+// Entry is one stored object version.
+type Entry struct {
+	ID          string
+	Version     string // as the object spells it, or date_added for unversioned objects
+	SpecVersion string
+	DateAdded   time.Time
+	Raw         []byte // valid only inside the Query callback
+}
+
+// Page is one page of a Query's results.
+type Page struct {
+	Entries []Entry
+	// More reports that further matching versions exist after the last entry.
+	More bool
+}
+
+// Status is the outcome of one POST of objects.
+type Status struct {
+	ID          string
+	Collection  string
+	Owner       string // who posted: the principal's organization
+	RequestTime time.Time
+	Total       int
+	Successes   []Detail
+	Failures    []Detail
+}
+
+// Detail is the outcome for one object of a POST.
+type Detail struct {
+	ID      string
+	Version string
+	Message string
+}

@@ -1,0 +1,394 @@
+// Package storetest is the conformance suite every store.Store backend must
+// pass: filters, versions, pagination, deletes, statuses and concurrent
+// writers, all through the public interface.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// Run runs the suite. open returns a fresh, empty store; Run closes it.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"AddThenQueryReturnsRawBytesInDateAddedOrder", testAddThenQuery},
+		{"SameVersionTwiceIsStoredOnce", testIdempotentAdd},
+		{"VersionMatch", testVersionMatch},
+		{"SpecVersionDefaultsToNewest", testSpecVersion},
+		{"AddedAfterIsExclusive", testAddedAfter},
+		{"TypeAndIDFilters", testTypeAndIDFilters},
+		{"PagesCoverEverythingOnce", testPagination},
+		{"UnversionedObjectsUseDateAdded", testUnversioned},
+		{"Delete", testDelete},
+		{"Status", testStatus},
+		{"UnknownCollectionIsEmpty", testUnknownCollection},
+		{"ConcurrentWritersGetDistinctDateAdded", testConcurrentWriters},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			defer s.Close()
+			tt.fn(t, s)
+		})
+	}
+}
+
+const coll = "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10"
+
+var ctx = context.Background()
+
+// Obj builds a store.Object for id at version (RFC 3339), with spec 2.1 and
+// a small JSON body that names both.
+func Obj(id, version string) store.Object {
+	typ := id[:len(id)-38]
+	o := store.Object{ID: id, Type: typ, SpecVersion: "2.1", VersionText: version}
+	if version != "" {
+		v, err := time.Parse(time.RFC3339Nano, version)
+		if err != nil {
+			panic(err)
+		}
+		o.Version = v
+	}
+	o.Raw = fmt.Appendf(nil, `{"type":%q,"id":%q,"modified":%q,"x_note":"é ✓"}`, typ, id, version)
+	return o
+}
+
+func add(t *testing.T, s store.Store, objs ...store.Object) *store.Status {
+	t.Helper()
+	st := &store.Status{ID: fmt.Sprintf("status-%d", time.Now().UnixNano()), Collection: coll, Total: len(objs)}
+	if err := s.Add(ctx, coll, objs, st); err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	return st
+}
+
+// entry is the comparable part of a store.Entry.
+type entry struct{ ID, Version string }
+
+func query(t *testing.T, s store.Store, q store.Query) ([]store.Entry, bool) {
+	t.Helper()
+	if q.Limit == 0 {
+		q.Limit = 1000
+	}
+	var got []store.Entry
+	var more bool
+	err := s.Query(ctx, coll, q, func(p store.Page) error {
+		for _, e := range p.Entries {
+			e.Raw = slices.Clone(e.Raw)
+			got = append(got, e)
+		}
+		more = p.More
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Query(%+v): %v", q, err)
+	}
+	return got, more
+}
+
+func ids(es []store.Entry) []entry {
+	out := make([]entry, len(es))
+	for i, e := range es {
+		out[i] = entry{e.ID, e.Version}
+	}
+	return out
+}
+
+func want(t *testing.T, got []store.Entry, want ...entry) {
+	t.Helper()
+	if !slices.Equal(ids(got), want) {
+		t.Fatalf("got %v\nwant %v", ids(got), want)
+	}
+}
+
+const (
+	ind1 = "indicator--11111111-1111-4111-8111-111111111111"
+	ind2 = "indicator--22222222-2222-4222-8222-222222222222"
+	mal1 = "malware--33333333-3333-4333-8333-333333333333"
+	ta1  = "threat-actor--44444444-4444-4444-8444-444444444444"
+	dom1 = "domain-name--55555555-5555-4555-8555-555555555555"
+	v1   = "2020-10-01T00:00:00.000Z"
+	v2   = "2020-10-02T00:00:00.000Z"
+	v3   = "2020-10-03T00:00:00.000Z"
+)
+
+func testAddThenQuery(t *testing.T, s store.Store) {
+	objs := []store.Object{Obj(ind1, v1), Obj(mal1, v1), Obj(ta1, v2)}
+	st := add(t, s, objs...)
+	if len(st.Successes) != 3 || st.Successes[2] != (store.Detail{ID: ta1, Version: v2}) {
+		t.Fatalf("successes = %+v", st.Successes)
+	}
+	got, more := query(t, s, store.Query{})
+	want(t, got, entry{ind1, v1}, entry{mal1, v1}, entry{ta1, v2})
+	if more {
+		t.Error("more = true on the only page")
+	}
+	for i, e := range got {
+		if string(e.Raw) != string(objs[i].Raw) {
+			t.Errorf("raw %d = %s, want %s", i, e.Raw, objs[i].Raw)
+		}
+		if e.SpecVersion != "2.1" {
+			t.Errorf("spec %d = %q", i, e.SpecVersion)
+		}
+		if e.DateAdded.Nanosecond()%1000 != 0 {
+			t.Errorf("date_added %v is finer than microseconds", e.DateAdded)
+		}
+		if i > 0 && !e.DateAdded.After(got[i-1].DateAdded) {
+			t.Errorf("date_added not strictly increasing: %v then %v", got[i-1].DateAdded, e.DateAdded)
+		}
+	}
+}
+
+func testIdempotentAdd(t *testing.T, s store.Store) {
+	add(t, s, Obj(ind1, v1))
+	same := Obj(ind1, "2020-10-01T00:00:00Z") // the same instant, spelled differently
+	st := add(t, s, same, Obj(ind1, v1))
+	for _, d := range st.Successes {
+		if d.Message == "" {
+			t.Errorf("re-post of a stored version not reported as already added: %+v", d)
+		}
+	}
+	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
+	want(t, got, entry{ind1, v1})
+}
+
+func testVersionMatch(t *testing.T, s store.Store) {
+	// Versions posted out of order: version order is by time, not by arrival.
+	add(t, s, Obj(ind1, v2), Obj(ind1, v1), Obj(ind1, v3), Obj(mal1, v1))
+	at := func(v string) time.Time { tm, _ := time.Parse(time.RFC3339, v); return tm }
+	tests := []struct {
+		name string
+		vm   store.VersionMatch
+		want []entry
+	}{
+		{"default is last", store.VersionMatch{}, []entry{{ind1, v3}, {mal1, v1}}},
+		{"last", store.VersionMatch{Last: true}, []entry{{ind1, v3}, {mal1, v1}}},
+		{"first", store.VersionMatch{First: true}, []entry{{ind1, v1}, {mal1, v1}}},
+		{"first,last", store.VersionMatch{First: true, Last: true}, []entry{{ind1, v1}, {ind1, v3}, {mal1, v1}}},
+		{"all", store.VersionMatch{All: true}, []entry{{ind1, v2}, {ind1, v1}, {ind1, v3}, {mal1, v1}}},
+		{"instant", store.VersionMatch{At: []time.Time{at("2020-10-02T00:00:00Z")}}, []entry{{ind1, v2}}},
+		{"instant,first", store.VersionMatch{First: true, At: []time.Time{at(v2)}}, []entry{{ind1, v2}, {ind1, v1}, {mal1, v1}}},
+		{"no such instant", store.VersionMatch{At: []time.Time{at("2021-01-01T00:00:00Z")}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := query(t, s, store.Query{Versions: tt.vm})
+			want(t, got, tt.want...)
+			got, _ = query(t, s, store.Query{Versions: tt.vm, IDs: []string{ind1, mal1}})
+			want(t, got, tt.want...)
+		})
+	}
+}
+
+func testSpecVersion(t *testing.T, s store.Store) {
+	old := Obj(ind1, v1)
+	old.SpecVersion = "2.0"
+	newer := Obj(ind1, v2)
+	older20 := Obj(ind2, v3)
+	older20.SpecVersion = "2.0"
+	add(t, s, old, newer, older20)
+	got, _ := query(t, s, store.Query{})
+	want(t, got, entry{ind1, v2}, entry{ind2, v3})
+	got, _ = query(t, s, store.Query{SpecVersions: []string{"2.0"}})
+	want(t, got, entry{ind1, v1}, entry{ind2, v3})
+	got, _ = query(t, s, store.Query{SpecVersions: []string{"2.1"}})
+	want(t, got, entry{ind1, v2})
+	got, _ = query(t, s, store.Query{SpecVersions: []string{"2.0", "2.1"}, Versions: store.VersionMatch{All: true}})
+	want(t, got, entry{ind1, v1}, entry{ind1, v2}, entry{ind2, v3})
+}
+
+func testAddedAfter(t *testing.T, s store.Store) {
+	add(t, s, Obj(ind1, v1), Obj(ind2, v1), Obj(mal1, v1))
+	all, _ := query(t, s, store.Query{})
+	got, _ := query(t, s, store.Query{AddedAfter: all[0].DateAdded})
+	want(t, got, entry{ind2, v1}, entry{mal1, v1})
+	got, _ = query(t, s, store.Query{AddedAfter: all[0].DateAdded.Add(-time.Nanosecond)})
+	want(t, got, entry{ind1, v1}, entry{ind2, v1}, entry{mal1, v1})
+	got, _ = query(t, s, store.Query{AddedAfter: all[2].DateAdded})
+	want(t, got)
+	// A new version added later is "last" and after the bound; the old one is not.
+	add(t, s, Obj(ind1, v2))
+	got, _ = query(t, s, store.Query{AddedAfter: all[2].DateAdded})
+	want(t, got, entry{ind1, v2})
+}
+
+func testTypeAndIDFilters(t *testing.T, s store.Store) {
+	add(t, s, Obj(ind1, v1), Obj(mal1, v1), Obj(ind2, v1), Obj(ta1, v1), Obj(ind1, v2))
+	tests := []struct {
+		name string
+		q    store.Query
+		want []entry
+	}{
+		{"one type", store.Query{Types: []string{"indicator"}}, []entry{{ind2, v1}, {ind1, v2}}},
+		{"two types", store.Query{Types: []string{"threat-actor", "malware"}}, []entry{{mal1, v1}, {ta1, v1}}},
+		{"repeated type", store.Query{Types: []string{"malware", "malware"}}, []entry{{mal1, v1}}},
+		{"unknown type", store.Query{Types: []string{"campaign"}}, nil},
+		{"one id", store.Query{IDs: []string{ind1}}, []entry{{ind1, v2}}},
+		{"two ids", store.Query{IDs: []string{ta1, ind1}}, []entry{{ta1, v1}, {ind1, v2}}},
+		{"id and type", store.Query{IDs: []string{ta1, ind1}, Types: []string{"indicator"}}, []entry{{ind1, v2}}},
+		{"id of other type", store.Query{IDs: []string{ta1}, Types: []string{"indicator"}}, nil},
+		{"type and all versions", store.Query{Types: []string{"indicator"}, Versions: store.VersionMatch{All: true}}, []entry{{ind1, v1}, {ind2, v1}, {ind1, v2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := query(t, s, tt.q)
+			want(t, got, tt.want...)
+		})
+	}
+}
+
+func testPagination(t *testing.T, s store.Store) {
+	var objs []store.Object
+	for i := range 25 {
+		objs = append(objs, Obj(fmt.Sprintf("indicator--%08d-0000-4000-8000-000000000000", i), v1))
+	}
+	add(t, s, objs[:10]...)
+	add(t, s, objs[10:]...)
+	for _, q := range []store.Query{{}, {Types: []string{"indicator"}}, {IDs: []string{objs[3].ID, objs[7].ID, objs[20].ID}}} {
+		var seen []entry
+		q.Limit = 4
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("pagination does not end")
+			}
+			got, more := query(t, s, q)
+			if more && len(got) != q.Limit {
+				t.Fatalf("more with a short page of %d", len(got))
+			}
+			seen = append(seen, ids(got)...)
+			if !more {
+				break
+			}
+			q.AddedAfter = got[len(got)-1].DateAdded
+		}
+		wantN := 25
+		if q.IDs != nil {
+			wantN = 3
+		}
+		if len(seen) != wantN || len(slices.Compact(slices.Clone(seen))) != wantN {
+			t.Fatalf("query %+v: saw %d entries, want %d distinct", q, len(seen), wantN)
+		}
+	}
+}
+
+func testUnversioned(t *testing.T, s store.Store) {
+	sco := Obj(dom1, "")
+	st := add(t, s, sco)
+	got, _ := query(t, s, store.Query{})
+	if len(got) != 1 {
+		t.Fatalf("got %d entries", len(got))
+	}
+	wantVersion := got[0].DateAdded.UTC().Format("2006-01-02T15:04:05.000000Z")
+	if got[0].Version != wantVersion || st.Successes[0].Version != wantVersion {
+		t.Fatalf("version = %q (status %q), want date_added %q", got[0].Version, st.Successes[0].Version, wantVersion)
+	}
+	st = add(t, s, sco)
+	if st.Successes[0].Message == "" || st.Successes[0].Version != wantVersion {
+		t.Fatalf("re-post = %+v, want already added at %s", st.Successes[0], wantVersion)
+	}
+	got, _ = query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
+	want(t, got, entry{dom1, wantVersion})
+}
+
+func testDelete(t *testing.T, s store.Store) {
+	add(t, s, Obj(ind1, v1), Obj(ind1, v2), Obj(ind1, v3), Obj(mal1, v1))
+	n, err := s.Delete(ctx, coll, ind1, store.VersionMatch{First: true}, nil)
+	if err != nil || n != 1 {
+		t.Fatalf("delete first = %d, %v", n, err)
+	}
+	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}, Types: []string{"indicator"}})
+	want(t, got, entry{ind1, v2}, entry{ind1, v3})
+	n, err = s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil)
+	if err != nil || n != 2 {
+		t.Fatalf("delete all = %d, %v", n, err)
+	}
+	got, _ = query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
+	want(t, got, entry{mal1, v1})
+	got, _ = query(t, s, store.Query{Types: []string{"indicator"}})
+	want(t, got)
+	if _, err := s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete of a deleted object: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Delete(ctx, "no-such-collection", mal1, store.VersionMatch{All: true}, nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete in unknown collection: %v, want ErrNotFound", err)
+	}
+	// A deleted version can be posted again.
+	st := add(t, s, Obj(ind1, v1))
+	if st.Successes[0].Message != "" {
+		t.Fatalf("re-adding a deleted version: %+v", st.Successes[0])
+	}
+}
+
+func testStatus(t *testing.T, s store.Store) {
+	st := &store.Status{
+		ID: "2d0e4b1a-7c3b-4a57-9a36-3f1a0b1c2d3e", Collection: coll, Owner: "fbi",
+		RequestTime: time.Date(2026, 11, 3, 12, 0, 0, 1000, time.UTC), Total: 2,
+		Failures: []store.Detail{{ID: "bad", Message: "id: missing"}},
+	}
+	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1)}, st); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Status(ctx, st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Owner != "fbi" || got.Total != 2 || !got.RequestTime.Equal(st.RequestTime) ||
+		!slices.Equal(got.Successes, []store.Detail{{ID: ind1, Version: v1}}) || !slices.Equal(got.Failures, st.Failures) {
+		t.Fatalf("status = %+v, want %+v", got, *st)
+	}
+	if _, err := s.Status(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown status: %v, want ErrNotFound", err)
+	}
+}
+
+func testUnknownCollection(t *testing.T, s store.Store) {
+	err := s.Query(ctx, "nope", store.Query{Limit: 10}, func(p store.Page) error {
+		if len(p.Entries) != 0 || p.More {
+			t.Errorf("page = %+v", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testConcurrentWriters(t *testing.T, s store.Store) {
+	const writers, batches, batch = 4, 10, 5
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for b := range batches {
+				var objs []store.Object
+				for i := range batch {
+					objs = append(objs, Obj(fmt.Sprintf("indicator--%04d%04d-%04d-4000-8000-000000000000", w, b, i), v1))
+				}
+				st := &store.Status{ID: fmt.Sprintf("w%d-b%d", w, b), Total: batch}
+				if err := s.Add(ctx, coll, objs, st); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := query(t, s, store.Query{Limit: 1000})
+	if len(got) != writers*batches*batch {
+		t.Fatalf("stored %d, want %d", len(got), writers*batches*batch)
+	}
+	for i := 1; i < len(got); i++ {
+		if !got[i].DateAdded.After(got[i-1].DateAdded) {
+			t.Fatalf("date_added %d not after %d: %v, %v", i, i-1, got[i].DateAdded, got[i-1].DateAdded)
+		}
+	}
+}
