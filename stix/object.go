@@ -36,7 +36,7 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 		return Envelope{}, ErrNoObjects
 	}
 	var env Envelope
-	if err := json.Unmarshal(raw, &env.Objects); err != nil {
+	if err := json.Unmarshal(raw, &env.Objects); err != nil || env.Objects == nil {
 		return Envelope{}, fmt.Errorf("%w: \"objects\" is not an array", ErrNoObjects)
 	}
 	return env, nil

@@ -32,8 +32,9 @@ type Store interface {
 	Query(ctx context.Context, collection string, q Query, fn func(Page) error) error
 
 	// Delete removes the versions of object id that match versions and
-	// specVersions (see Query for their meaning). It returns how many it
-	// removed, or ErrNotFound when the collection holds no such object.
+	// specVersions (as in Query, except that nil specVersions means every
+	// spec_version). It returns how many it removed, or ErrNotFound when the
+	// collection holds no such object.
 	Delete(ctx context.Context, collection, id string, versions VersionMatch, specVersions []string) (int, error)
 
 	// Status returns the status recorded by Add, or ErrNotFound.

@@ -221,6 +221,11 @@ func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.Ve
 		if len(versions) == 0 {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
+		if specVersions == nil {
+			for _, v := range versions {
+				specVersions = append(specVersions, string(v.spec))
+			}
+		}
 		typ, _, _ := strings.Cut(id, "--")
 		// Collect before deleting: the versions' keys point into pages that
 		// deleting rewrites.

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/server"
+	"github.com/taxiihub/taxiihub/store/boltstore"
+)
+
+const shutdownTimeout = 30 * time.Second
+
+func serveCommand() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve TAXII 2.1 as the config file describes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			return serve(cmd.Context(), cfg, log)
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "hub.yaml", "path of the hub's config file")
+	return cmd
+}
+
+// serve runs the hub until ctx is cancelled, then shuts it down cleanly:
+// in-flight requests finish (up to shutdownTimeout) and the store is closed.
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	cursorKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "cursor.key"), 32)
+	if err != nil {
+		return err
+	}
+	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Warn("AUTHENTICATION IS OFF (auth.mode: none): every caller can read, write and delete every collection; use this only on a trusted machine")
+	h, err := server.New(cfg, server.Options{
+		Store:         st,
+		Authenticator: auth.Anonymous{},
+		Policy:        auth.RolePolicy{},
+		CursorKey:     cursorKey,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "url", "http://"+ln.Addr().String()+"/taxii2/", "data_dir", cfg.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// loadOrCreateKey reads a secret key file, creating it with size random
+// bytes (mode 0600) on first use.
+func loadOrCreateKey(path string, size int) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, size)
+		rand.Read(key)
+		if err := os.WriteFile(path, key, 0o600); err != nil {
+			return nil, fmt.Errorf("create key: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	if len(key) < size {
+		return nil, fmt.Errorf("key %s: holds %d bytes, want %d", path, len(key), size)
+	}
+	return key, nil
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// apiError is a failure with the HTTP status and the words the caller sees.
+type apiError struct {
+	status      int
+	title       string
+	description string
+	header      http.Header // extra response headers, e.g. WWW-Authenticate
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.title, e.description) }
+
+// newError builds an apiError whose title is the status text.
+func newError(status int, format string, args ...any) *apiError {
+	return &apiError{status: status, title: http.StatusText(status), description: fmt.Sprintf(format, args...)}
+}
+
+// errorResource is TAXII 2.1's error message (section 3.6.1).
+type errorResource struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	ErrorID     string `json:"error_id,omitempty"`
+	HTTPStatus  string `json:"http_status"`
+}
+
+// handleError is the one place errors become responses: every error under
+// the hub's paths is a TAXII error resource with the TAXII media type.
+func (s *Server) handleError(err error, c echo.Context) {
+	e := s.toAPIError(err, c)
+	if c.Response().Committed {
+		s.log.Warn("error after the response began", "err", err, "request_id", requestID(c))
+		return
+	}
+	for k, vs := range e.header {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	if c.Request().Method == http.MethodHead {
+		c.Response().Header().Set(echo.HeaderContentType, mediaTAXII)
+		c.Response().WriteHeader(e.status)
+		return
+	}
+	body, _ := json.Marshal(errorResource{
+		Title:       e.title,
+		Description: e.description,
+		ErrorID:     requestID(c),
+		HTTPStatus:  strconv.Itoa(e.status),
+	})
+	c.Blob(e.status, mediaTAXII, body)
+}
+
+// toAPIError maps any error a handler or middleware returns to what the
+// caller sees; unexpected errors are logged and shown only as a 500.
+func (s *Server) toAPIError(err error, c echo.Context) *apiError {
+	var ae *apiError
+	var he *echo.HTTPError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &tooBig):
+		return newError(http.StatusRequestEntityTooLarge, "the body is larger than max_content_length (%d bytes)", tooBig.Limit)
+	case errors.Is(err, store.ErrNotFound):
+		return newError(http.StatusNotFound, "%v", err)
+	case errors.As(err, &he):
+		e := newError(he.Code, "%v", he.Message)
+		switch he.Code {
+		case http.StatusNotFound:
+			e.description = "no TAXII resource at " + c.Request().URL.Path
+		case http.StatusMethodNotAllowed:
+			e.description = c.Request().Method + " is not allowed on " + c.Request().URL.Path
+		}
+		return e
+	}
+	s.log.Error("request failed", "err", err, "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestID(c))
+	return newError(http.StatusInternalServerError, "the hub could not complete the request; quote error_id to its operators")
+}
+
+// recoverPanics turns a panic in a handler into a 500 error resource.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic in handler", slog.Any("panic", r), "path", c.Request().URL.Path, "request_id", requestID(c))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return next(c)
+	}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

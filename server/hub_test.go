@@ -1,0 +1,238 @@
+package server_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/server"
+	"github.com/taxiihub/taxiihub/store/boltstore"
+)
+
+const (
+	indicatorsID = "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10"
+	root         = "/election2020/"
+	objectsPath  = root + "collections/" + indicatorsID + "/objects/"
+	manifestPath = root + "collections/" + indicatorsID + "/manifest/"
+)
+
+// hub is a real hub over real HTTP, on a bbolt file in a temp dir.
+type hub struct {
+	t      *testing.T
+	url    string
+	dbPath string
+	key    []byte
+	srv    *httptest.Server
+	store  *boltstore.Store
+	cfg    *config.Config
+}
+
+type hubOption func(*hubSetup)
+
+type hubSetup struct {
+	cfg   *config.Config
+	authn auth.Authenticator
+}
+
+func withConfig(mutate func(*config.Config)) hubOption {
+	return func(s *hubSetup) { mutate(s.cfg) }
+}
+
+func withAuthenticator(a auth.Authenticator) hubOption {
+	return func(s *hubSetup) { s.authn = a }
+}
+
+// testConfig is testdata/hub.yaml, the sample config the README shows.
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Load("../testdata/hub.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newHub(t *testing.T, opts ...hubOption) *hub {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	h := &hub{t: t, dbPath: filepath.Join(t.TempDir(), "hub.db"), key: key}
+	h.start(opts...)
+	return h
+}
+
+// start opens the store and serves it; restart closes both and starts again
+// on the same file and key.
+func (h *hub) start(opts ...hubOption) {
+	t := h.t
+	setup := &hubSetup{cfg: testConfig(t), authn: auth.Anonymous{}}
+	for _, o := range opts {
+		o(setup)
+	}
+	st, err := boltstore.Open(h.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(setup.cfg, server.Options{
+		Store: st, Authenticator: setup.authn, Policy: auth.RolePolicy{}, CursorKey: h.key,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.store, h.cfg = st, setup.cfg
+	h.srv = httptest.NewServer(srv)
+	h.url = h.srv.URL
+	t.Cleanup(h.stop)
+}
+
+func (h *hub) stop() {
+	if h.srv != nil {
+		h.srv.Close()
+		h.store.Close()
+		h.srv = nil
+	}
+}
+
+func (h *hub) restart(opts ...hubOption) {
+	h.stop()
+	h.start(opts...)
+}
+
+// response is a read HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+}
+
+// do sends a request; headers are name, value pairs. Unless given, Accept
+// is TAXII 2.1 and a body's Content-Type is too.
+func (h *hub) do(method, path string, body []byte, headers ...string) response {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.url+path, bytes.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return response{res.StatusCode, res.Header, b}
+}
+
+func (h *hub) get(path string, headers ...string) response {
+	h.t.Helper()
+	return h.do(http.MethodGet, path, nil, headers...)
+}
+
+// post posts an envelope and requires a 202 with a status resource.
+func (h *hub) post(path string, body []byte) status {
+	h.t.Helper()
+	res := h.do(http.MethodPost, path, body)
+	if res.status != http.StatusAccepted {
+		h.t.Fatalf("POST %s = %d %s", path, res.status, res.body)
+	}
+	var st status
+	res.json(h.t, &st)
+	return st
+}
+
+// envelope is a decoded TAXII envelope.
+type envelope struct {
+	More    bool              `json:"more"`
+	Next    string            `json:"next"`
+	Objects []json.RawMessage `json:"objects"`
+}
+
+type status struct {
+	ID           string   `json:"id"`
+	Status       string   `json:"status"`
+	RequestTime  string   `json:"request_timestamp"`
+	TotalCount   int      `json:"total_count"`
+	SuccessCount int      `json:"success_count"`
+	FailureCount int      `json:"failure_count"`
+	PendingCount int      `json:"pending_count"`
+	Successes    []detail `json:"successes"`
+	Failures     []detail `json:"failures"`
+}
+
+type detail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Message string `json:"message"`
+}
+
+// errorBody checks that res is a TAXII error resource with the given status
+// and returns its description.
+func errorBody(t *testing.T, res response, want int) string {
+	t.Helper()
+	if res.status != want {
+		t.Fatalf("status = %d, want %d; body %s", res.status, want, res.body)
+	}
+	if ct := res.header.Get("Content-Type"); ct != "application/taxii+json;version=2.1" {
+		t.Fatalf("error Content-Type = %q", ct)
+	}
+	var e struct {
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		HTTPStatus  string `json:"http_status"`
+	}
+	res.json(t, &e)
+	if e.Title == "" || e.HTTPStatus != strconv.Itoa(want) {
+		t.Fatalf("error resource %s: want a title and http_status %q", res.body, strconv.Itoa(want))
+	}
+	return e.Description
+}
+
+// envelopeOf wraps raw objects in an envelope.
+func envelopeOf(objs ...string) []byte {
+	return []byte(`{"objects":[` + strings.Join(objs, ",") + `]}`)
+}
+
+// indicator is a small valid indicator at version modified.
+func indicator(id, modified string) string {
+	return `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2020-01-01T00:00:00.000Z","modified":"` + modified +
+		`","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}`
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

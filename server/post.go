@@ -1,0 +1,84 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/stix"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// postObjects serves section 5.5. Each object is checked on its own: those
+// that pass are stored, the rest are listed under failures with the reason.
+// The status is stored with the objects, in the same transaction.
+func (s *Server) postObjects(c echo.Context) error {
+	_, col, err := s.collection(c, needWrite)
+	if err != nil {
+		return err
+	}
+	req := c.Request()
+	if !isTAXIIContent(req.Header.Get(echo.HeaderContentType)) {
+		return newError(http.StatusUnsupportedMediaType, "the body must be %s, not %q", mediaTAXII, req.Header.Get(echo.HeaderContentType))
+	}
+	limit := s.config().MaxContentLength
+	if req.ContentLength > limit {
+		return newError(http.StatusRequestEntityTooLarge, "the body of %d bytes is larger than max_content_length (%d bytes)", req.ContentLength, limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	if err != nil {
+		return err
+	}
+	env, err := stix.ParseEnvelope(body)
+	switch {
+	case errors.Is(err, stix.ErrNotJSON):
+		return newError(http.StatusBadRequest, "%v", err)
+	case err != nil:
+		return newError(http.StatusUnprocessableEntity, "%v", err)
+	}
+
+	st := &store.Status{
+		ID:          newUUID(),
+		Collection:  col.ID,
+		Owner:       principal(c).Org,
+		RequestTime: time.Now().UTC(),
+		Total:       len(env.Objects),
+	}
+	objs := make([]store.Object, 0, len(env.Objects))
+	for i, raw := range env.Objects {
+		m, err := stix.ReadMeta(raw)
+		if err != nil {
+			st.Failures = append(st.Failures, store.Detail{
+				ID:      m.ID,
+				Version: m.VersionText,
+				Message: fmt.Sprintf("objects[%d]: %v", i, err),
+			})
+			continue
+		}
+		objs = append(objs, store.Object{
+			ID:          m.ID,
+			Type:        m.Type,
+			SpecVersion: m.SpecVersion,
+			Version:     m.Version,
+			VersionText: m.VersionText,
+			Raw:         raw,
+		})
+	}
+	if err := s.store.Add(req.Context(), col.ID, objs, st); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusAccepted, statusOf(*st))
+}
+
+// newUUID returns a random RFC 4122 version-4 UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,28 @@
+package server
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes lists every route the hub serves. Paths are matched with or without
+// their trailing slash, never redirected (a redirect turns a POST into a GET
+// in many clients and drops credentials in others).
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(middleware.RequestID(), s.recoverPanics)
+
+	taxii := []echo.MiddlewareFunc{s.authenticate, s.negotiate}
+	e.GET("/taxii2", s.getDiscovery, taxii...)
+	e.GET("/:root", s.getAPIRoot, taxii...)
+	e.GET("/:root/status/:status", s.getStatus, taxii...)
+	e.GET("/:root/collections", s.getCollections, taxii...)
+	e.GET("/:root/collections/:collection", s.getCollection, taxii...)
+	e.GET("/:root/collections/:collection/manifest", s.getManifest, taxii...)
+	e.GET("/:root/collections/:collection/objects", s.getObjects, taxii...)
+	e.POST("/:root/collections/:collection/objects", s.postObjects, taxii...)
+	e.GET("/:root/collections/:collection/objects/:object", s.getObject, taxii...)
+	e.DELETE("/:root/collections/:collection/objects/:object", s.deleteObject, taxii...)
+	e.GET("/:root/collections/:collection/objects/:object/versions", s.getVersions, taxii...)
+}

@@ -1,0 +1,74 @@
+// Package server owns the hub's HTTP surface: the TAXII 2.1 routes, the
+// middleware around them (request ids, panics, authentication, content
+// negotiation), the TAXII resources and error resources, and pagination
+// cursors. It reads the store and asks auth who may do what.
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// Options are the parts a Server is built from.
+type Options struct {
+	Store         store.Store
+	Authenticator auth.Authenticator
+	Policy        auth.Policy
+	// CursorKey MACs pagination cursors: at least 32 random bytes, kept
+	// across restarts so that next tokens stay valid.
+	CursorKey []byte
+	Logger    *slog.Logger
+}
+
+// Server is the hub's http.Handler.
+type Server struct {
+	echo    *echo.Echo
+	cfg     atomic.Pointer[config.Config]
+	store   store.Store
+	authn   auth.Authenticator
+	policy  auth.Policy
+	cursors cursorCodec
+	log     *slog.Logger
+}
+
+// New builds the whole hub for cfg.
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Authenticator == nil || opts.Policy == nil {
+		return nil, errors.New("server: Store, Authenticator and Policy are required")
+	}
+	if len(opts.CursorKey) < 32 {
+		return nil, errors.New("server: CursorKey must hold at least 32 bytes")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{
+		echo:    echo.New(),
+		store:   opts.Store,
+		authn:   opts.Authenticator,
+		policy:  opts.Policy,
+		cursors: cursorCodec{key: opts.CursorKey},
+		log:     opts.Logger,
+	}
+	s.cfg.Store(cfg)
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.echo.ServeHTTP(w, r)
+}
+
+// config returns the configuration in force.
+func (s *Server) config() *config.Config { return s.cfg.Load() }

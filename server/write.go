@@ -1,0 +1,62 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/stix"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// writeJSON writes v as a TAXII resource.
+func writeJSON(c echo.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(status, mediaTAXII, body)
+}
+
+// setDateAddedHeaders sets X-TAXII-Date-Added-First and -Last from a page
+// (ascending by date_added); an empty page has neither.
+func setDateAddedHeaders(c echo.Context, p store.Page) {
+	if len(p.Entries) == 0 {
+		return
+	}
+	h := c.Response().Header()
+	h.Set("X-TAXII-Date-Added-First", stix.FormatTAXII(p.Entries[0].DateAdded))
+	h.Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(p.Entries[len(p.Entries)-1].DateAdded))
+}
+
+// writeEnvelope streams a page as a TAXII envelope, each object exactly as
+// it was posted.
+func writeEnvelope(c echo.Context, p store.Page, next string) error {
+	setDateAddedHeaders(c, p)
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, mediaTAXII)
+	res.WriteHeader(http.StatusOK)
+	if len(p.Entries) == 0 {
+		_, err := res.Write([]byte(`{"more":false}`))
+		return err
+	}
+	w := bufio.NewWriterSize(res, 32<<10)
+	w.WriteString(`{"more":`)
+	if p.More {
+		w.WriteString(`true,"next":`)
+		nextJSON, _ := json.Marshal(next)
+		w.Write(nextJSON)
+	} else {
+		w.WriteString("false")
+	}
+	w.WriteString(`,"objects":[`)
+	for i, e := range p.Entries {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.Write(e.Raw)
+	}
+	w.WriteString("]}")
+	return w.Flush()
+}
