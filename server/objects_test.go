@@ -271,7 +271,7 @@ func TestGetObjects_Filters(t *testing.T) {
 			DateAdded string `json:"date_added"`
 		} `json:"objects"`
 	}
-	h.get(manifestPath + "?match[version]=all").json(t, &manifest)
+	h.get(manifestPath+"?match[version]=all").json(t, &manifest)
 	addedAt := map[string]string{}
 	for _, o := range manifest.Objects {
 		addedAt[o.ID] = o.DateAdded // the last version's for ind1
@@ -400,7 +400,7 @@ func TestPagination_NextCarriesTheQuery(t *testing.T) {
 	}
 	// Repeating the filters with next is fine; changing them is a 400.
 	var env envelope
-	h.get(objectsPath + "?match[type]=indicator&limit=3").json(t, &env)
+	h.get(objectsPath+"?match[type]=indicator&limit=3").json(t, &env)
 	if res := h.get(objectsPath + "?match[type]=indicator&next=" + url.QueryEscape(env.Next)); res.status != 200 {
 		t.Fatalf("next with the same filter = %d %s", res.status, res.body)
 	}
@@ -524,7 +524,7 @@ func TestObject_VersionsManifestAndDelete(t *testing.T) {
 	}
 	errorBody(t, h.get(objPath), http.StatusNotFound)
 	errorBody(t, h.do(http.MethodDelete, objPath, nil), http.StatusNotFound)
-	if got := objectIDs(t, h.get(objectsPath + "?match[type]=indicator")); !slices.Equal(got, []string{ind2 + "@" + v1}) {
+	if got := objectIDs(t, h.get(objectsPath+"?match[type]=indicator")); !slices.Equal(got, []string{ind2 + "@" + v1}) {
 		t.Fatalf("after delete the collection lists %v", got)
 	}
 }
