@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -86,6 +87,10 @@ func (s *Server) toAPIError(err error, c echo.Context) *apiError {
 		return e
 	}
 	s.log.Error("request failed", "err", err, "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestID(c))
+	return errInternal()
+}
+
+func errInternal() *apiError {
 	return newError(http.StatusInternalServerError, "the hub could not complete the request; quote error_id to its operators")
 }
 
@@ -97,8 +102,9 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				s.log.Error("panic in handler", slog.Any("panic", r), "path", c.Request().URL.Path, "request_id", requestID(c))
-				err = fmt.Errorf("panic: %v", r)
+				s.log.Error("panic in handler", slog.Any("panic", r), "stack", string(debug.Stack()),
+					"path", c.Request().URL.Path, "request_id", requestID(c))
+				err = errInternal()
 			}
 		}()
 		return next(c)

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const minimal = `
+auth: {mode: none}
+api_roots:
+  - path: election2020
+    title: 2020 election
+    collections:
+      - id: 5F3C6A1E-8A43-4D0E-9C55-3C1F2B6F7A10
+        title: Election threat indicators
+        alias: indicators
+`
+
+func TestParse_AppliesDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := cfg.APIRoots[0].Collections[0]
+	if cfg.Listen != DefaultListen || cfg.DataDir != DefaultDataDir || cfg.MaxContentLength != DefaultMaxContentLength ||
+		cfg.DefaultPageSize != 100 || cfg.MaxPageSize != 1000 || col.MediaTypes[0] != DefaultMediaType {
+		t.Fatalf("defaults not applied: %+v", cfg)
+	}
+	if col.ID != "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10" {
+		t.Errorf("collection id not lower-cased: %s", col.ID)
+	}
+	root, ok := cfg.APIRoot("election2020")
+	if !ok {
+		t.Fatal("APIRoot not found")
+	}
+	for _, key := range []string{"indicators", "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10", "5F3C6A1E-8A43-4D0E-9C55-3C1F2B6F7A10"} {
+		if _, ok := root.Collection(key); !ok {
+			t.Errorf("Collection(%q) not found", key)
+		}
+	}
+	if _, ok := root.Collection("Indicators"); ok {
+		t.Error("aliases are case-sensitive")
+	}
+}
+
+func TestParse_SampleConfig(t *testing.T) {
+	if _, err := Load("../testdata/hub.yaml"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"empty file", ``, "empty"},
+		{"unknown key", "listen: x\nlisten_port: 3\n" + minimal, "listen_port"},
+		{"unknown nested key", strings.Replace(minimal, "alias:", "alais:", 1), "alais"},
+		{"wrong type", "max_content_length: lots\n" + minimal, "lots"},
+		{"no auth mode", strings.Replace(minimal, "auth: {mode: none}", "", 1), "auth.mode"},
+		{"unsupported auth mode", strings.Replace(minimal, "mode: none", "mode: jwt", 1), "auth.mode"},
+		{"negative size", "max_content_length: -1\n" + minimal, "max_content_length"},
+		{"page sizes", "default_page_size: 50\nmax_page_size: 10\n" + minimal, "max_page_size"},
+		{"no roots", "auth: {mode: none}\n", "api_roots"},
+		{"bad path", strings.Replace(minimal, "path: election2020", "path: a/b", 1), "api_roots[0].path"},
+		{"reserved path", strings.Replace(minimal, "path: election2020", "path: taxii2", 1), "api_roots[0].path"},
+		{"no root title", strings.Replace(minimal, "title: 2020 election", "", 1), "api_roots[0].title"},
+		{"collection id not a uuid", strings.Replace(minimal, "5F3C6A1E-8A43-4D0E-9C55-3C1F2B6F7A10", "indicators", 1), "api_roots[0].collections[0].id"},
+		{"collection id not v4", strings.Replace(minimal, "4D0E", "1D0E", 1), "api_roots[0].collections[0].id"},
+		{"no collection title", strings.Replace(minimal, "title: Election threat indicators", "", 1), "api_roots[0].collections[0].title"},
+		{"bad alias", strings.Replace(minimal, "alias: indicators", "alias: a b", 1), "api_roots[0].collections[0].alias"},
+		{"bad media type", minimal + "        media_types: [text/plain]\n", "api_roots[0].collections[0].media_types[0]"},
+		{"duplicate id", minimal + `      - id: 5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10
+        title: again
+`, "api_roots[0].collections[1].id"},
+		{"duplicate alias", minimal + `      - id: 8d2b9c4e-1f6a-4b7d-a3e5-6c9f0e1d2a3b
+        title: again
+        alias: indicators
+`, "api_roots[0].collections[1].alias"},
+		{"duplicate path", minimal + `  - path: election2020
+    title: again
+`, "api_roots[1].path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %q should be one line naming %q", err, tt.want)
+			}
+		})
+	}
+}

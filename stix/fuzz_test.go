@@ -1,0 +1,42 @@
+package stix
+
+import (
+	"testing"
+	"time"
+)
+
+func FuzzParseTimestamp(f *testing.F) {
+	for _, s := range []string{"2016-05-12T08:17:27Z", "2016-05-12T08:17:27.123456789Z", "2016-12-31T23:59:60Z", "0000-01-01T00:00:00.Z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ts, err := ParseTimestamp(s)
+		if err != nil {
+			return
+		}
+		// Whatever parses formats back to an instant that parses the same.
+		again, err := ParseTimestamp(ts.Format(time.RFC3339Nano))
+		if err != nil || !again.Equal(ts) {
+			t.Fatalf("%q parsed to %v, which does not round-trip: %v", s, ts, err)
+		}
+	})
+}
+
+func FuzzReadMeta(f *testing.F) {
+	f.Add([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.123Z"}`))
+	f.Add([]byte(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"}`))
+	f.Add([]byte(`{"objects":[{"type":7}]}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := ReadMeta(raw)
+		if err != nil {
+			return
+		}
+		if typ, err := SplitID(m.ID); err != nil || typ != m.Type {
+			t.Fatalf("accepted id %q for type %q", m.ID, m.Type)
+		}
+		if m.VersionText != "" && m.Version.IsZero() {
+			t.Fatalf("version text %q without a time", m.VersionText)
+		}
+		ParseEnvelope(raw)
+	})
+}

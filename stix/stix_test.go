@@ -1,0 +1,155 @@
+package stix
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTimestamp(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2016-05-12T08:17:27Z", time.Date(2016, 5, 12, 8, 17, 27, 0, time.UTC)},
+		{"2016-05-12T08:17:27.000Z", time.Date(2016, 5, 12, 8, 17, 27, 0, time.UTC)},
+		{"2016-05-12T08:17:27.5Z", time.Date(2016, 5, 12, 8, 17, 27, 500_000_000, time.UTC)},
+		{"2016-05-12T08:17:27.123456Z", time.Date(2016, 5, 12, 8, 17, 27, 123_456_000, time.UTC)},
+		{"2016-05-12T08:17:27.123456789123Z", time.Date(2016, 5, 12, 8, 17, 27, 123_456_789, time.UTC)},
+		{"2020-02-29T00:00:00Z", time.Date(2020, 2, 29, 0, 0, 0, 0, time.UTC)},
+		{"2016-12-31T23:59:60Z", time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)}, // leap second
+	}
+	for _, tt := range tests {
+		got, err := ParseTimestamp(tt.in)
+		if err != nil || !got.Equal(tt.want) {
+			t.Errorf("ParseTimestamp(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{
+		"", "2016-05-12", "2016-05-12T08:17:27", "2016-05-12T08:17:27+00:00", "2016-05-12t08:17:27Z",
+		"2016-05-12T08:17:27z", "2016-05-12 08:17:27Z", "2016-05-12T08:17:27.Z", "2016-05-12T08:17:27,5Z",
+		"2019-02-29T00:00:00Z", "2016-13-01T00:00:00Z", "2016-00-01T00:00:00Z", "2016-04-31T00:00:00Z",
+		"2016-05-12T24:00:00Z", "2016-05-12T08:60:00Z", "2016-05-12T08:17:61Z", "20x6-05-12T08:17:27Z",
+		"2016-05-12T08:17:27.12a4Z", "+2016-05-12T08:17:27Z",
+	} {
+		if _, err := ParseTimestamp(bad); err == nil {
+			t.Errorf("ParseTimestamp(%q) accepted", bad)
+		}
+	}
+}
+
+func TestFormatTAXII_AlwaysMicroseconds(t *testing.T) {
+	got := FormatTAXII(time.Date(2016, 11, 3, 12, 30, 59, 1_000, time.FixedZone("x", 3600)))
+	if got != "2016-11-03T11:30:59.000001Z" {
+		t.Fatalf("FormatTAXII = %q", got)
+	}
+}
+
+func TestSplitID(t *testing.T) {
+	for _, ok := range []string{
+		"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		"x-custom-thing--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F",
+		"domain-name--dd686e37-6889-53bd-8ae1-b1a503452613", // UUIDv5
+		"file--0a7b5b88-8ff7-1a4d-aa9d-feb398cd0061",        // UUIDv1
+	} {
+		if _, err := SplitID(ok); err != nil {
+			t.Errorf("SplitID(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{
+		"", "indicator", "indicator--", "--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		"Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+		"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3",
+		"indicator--8e2e2d2b-17d4-6cbf-938f-98ee46b3cd3f", // version 6
+		"indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f", // wrong variant
+		"indicator--8e2e2d2b17d4-4cbf-938f-98ee46b3cd3f-",
+		"in--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+	} {
+		if _, err := SplitID(bad); err == nil {
+			t.Errorf("SplitID(%q) accepted", bad)
+		}
+	}
+}
+
+func TestValidUUIDv4(t *testing.T) {
+	if !ValidUUIDv4("5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10") || ValidUUIDv4("5f3c6a1e-8a43-5d0e-9c55-3c1f2b6f7a10") || ValidUUIDv4("5f3c6a1e8a434d0e9c553c1f2b6f7a10") {
+		t.Fatal("ValidUUIDv4 disagrees with RFC 4122")
+	}
+}
+
+func TestValidTypeName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"indicator": true, "x-acme-widget": true, "ab": false, "a--b": false, "-ab": false,
+		"1abc": false, "abC": false, "ab_c": false, strings.Repeat("a", 250): true, strings.Repeat("a", 251): false,
+	} {
+		if ValidTypeName(name) != want {
+			t.Errorf("ValidTypeName(%q) = %v", name, !want)
+		}
+	}
+}
+
+func TestReadMeta(t *testing.T) {
+	m, err := ReadMeta([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.123Z"}`))
+	if err != nil || m.Type != "indicator" || m.SpecVersion != "2.1" || m.VersionText != "2016-04-06T20:03:48.123Z" ||
+		!m.Version.Equal(time.Date(2016, 4, 6, 20, 3, 48, 123_000_000, time.UTC)) {
+		t.Fatalf("ReadMeta = %+v, %v", m, err)
+	}
+	// Without modified, created is the version (marking definitions).
+	m, err = ReadMeta([]byte(`{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82","created":"2017-01-20T00:00:00.000Z"}`))
+	if err != nil || m.VersionText != "2017-01-20T00:00:00.000Z" {
+		t.Fatalf("marking definition: %+v, %v", m, err)
+	}
+	// Cyber-observables carry no version and default to spec 2.1; other
+	// objects without spec_version are STIX 2.0.
+	m, err = ReadMeta([]byte(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`))
+	if err != nil || !m.Version.IsZero() || m.SpecVersion != "2.1" {
+		t.Fatalf("SCO: %+v, %v", m, err)
+	}
+	m, _ = ReadMeta([]byte(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z"}`))
+	if m.SpecVersion != "2.0" {
+		t.Fatalf("indicator without spec_version is %q, want 2.0", m.SpecVersion)
+	}
+
+	for raw, want := range map[string]string{
+		`[]`:                           "not a JSON object",
+		`{}`:                           "type: required",
+		`{"type":""}`:                  "type: must not be empty",
+		`{"type":"indicator","id":42}`: "id: must be a string",
+		`{"type":"indicator","id":"malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z"}`: "does not begin with the object's type",
+		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06 20:03:48Z"}`:   "modified:",
+		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"not a time"}`:              "created:",
+		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}`:                                     "needs modified or created",
+		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","spec_version":2.1}`:                  "spec_version: must be a string",
+		`{"type":"Indicator","id":"Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48Z"}`:   "not a valid type name",
+	} {
+		if _, err := ReadMeta([]byte(raw)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadMeta(%s) = %v, want an error mentioning %q", raw, err, want)
+		}
+	}
+}
+
+func TestParseEnvelope(t *testing.T) {
+	env, err := ParseEnvelope([]byte(`{"objects":[{"a":1}, {"b" : 2}],"more":false}`))
+	if err != nil || len(env.Objects) != 2 || string(env.Objects[1]) != `{"b" : 2}` {
+		t.Fatalf("ParseEnvelope = %q, %v", env.Objects, err)
+	}
+	if env, err := ParseEnvelope([]byte(`{"objects":[]}`)); err != nil || len(env.Objects) != 0 {
+		t.Fatalf("empty envelope: %v", err)
+	}
+	for body, want := range map[string]error{
+		``:                  ErrNotJSON,
+		`{"objects":[`:      ErrNotJSON,
+		`nope`:              ErrNotJSON,
+		`[]`:                ErrNoObjects,
+		`"objects"`:         ErrNoObjects,
+		`{}`:                ErrNoObjects,
+		`{"objects":{}}`:    ErrNoObjects,
+		`{"objects":null}`:  ErrNoObjects,
+		`{"objects":"a,b"}`: ErrNoObjects,
+	} {
+		if _, err := ParseEnvelope([]byte(body)); !errors.Is(err, want) {
+			t.Errorf("ParseEnvelope(%q) = %v, want %v", body, err, want)
+		}
+	}
+}
