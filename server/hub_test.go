@@ -28,7 +28,7 @@ const (
 
 // hub is a real hub over real HTTP, on a bbolt file in a temp dir.
 type hub struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	dbPath string
 	key    []byte
@@ -53,7 +53,7 @@ func withAuthenticator(a auth.Authenticator) hubOption {
 }
 
 // testConfig is testdata/hub.yaml, the sample config the README shows.
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	cfg, err := config.Load("../testdata/hub.yaml")
 	if err != nil {
@@ -62,7 +62,7 @@ func testConfig(t *testing.T) *config.Config {
 	return cfg
 }
 
-func newHub(t *testing.T, opts ...hubOption) *hub {
+func newHub(t testing.TB, opts ...hubOption) *hub {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -115,7 +115,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("body %q: %v", r.body, err)

@@ -59,14 +59,7 @@ func (s *Server) postObjects(c echo.Context) error {
 			})
 			continue
 		}
-		objs = append(objs, store.Object{
-			ID:          m.ID,
-			Type:        m.Type,
-			SpecVersion: m.SpecVersion,
-			Version:     m.Version,
-			VersionText: m.VersionText,
-			Raw:         raw,
-		})
+		objs = append(objs, store.Object{Meta: m, Raw: raw})
 	}
 	if err := s.store.Add(req.Context(), col.ID, objs, st); err != nil {
 		return err

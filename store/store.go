@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/taxiihub/taxiihub/stix"
 )
 
 // ErrNotFound is returned when a status or object does not exist.
@@ -44,16 +46,12 @@ type Store interface {
 	Close() error
 }
 
-// Object is one STIX object version to store.
+// Object is one STIX object version to store: what stix.ReadMeta found in
+// it, and its JSON exactly as posted. Objects without a version (a zero
+// Meta.Version) are versioned by their date_added.
 type Object struct {
-	ID          string
-	Type        string
-	SpecVersion string
-	// Version is the object's modified (else created) time; zero for objects
-	// that carry neither, which are versioned by their date_added.
-	Version     time.Time
-	VersionText string // the version as the object spells it; "" with a zero Version
-	Raw         []byte // the object's JSON exactly as posted
+	stix.Meta
+	Raw []byte
 }
 
 // Query selects object versions in a collection. The zero Query selects the

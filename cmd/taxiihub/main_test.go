@@ -132,3 +132,74 @@ func waitForURL(t *testing.T, stderr io.Reader) string {
 		return ""
 	}
 }
+
+var demoURL = regexp.MustCompile(`taxiihub demo hub: (http://\S+)/taxii2/`)
+
+// TestDemo_LoadsDatasetAndIsIdempotent runs the demo twice in one directory:
+// the first run loads the dataset, the second reuses it and adds nothing.
+func TestDemo_LoadsDatasetAndIsIdempotent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	for round, wantNew := range []string{"9 new objects", "0 new objects"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		out, outW := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--dataset", "../../testdata/bundles"}, outW, io.Discard)
+			outW.Close()
+		}()
+		text, base := readUntil(t, out, demoURL)
+		go io.Copy(io.Discard, out)
+		if !strings.Contains(text, wantNew) {
+			t.Errorf("round %d: banner lacks %q:\n%s", round, wantNew, text)
+		}
+		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/indicators/objects/?match[type]=indicator", nil)
+		req.Header.Set("Accept", "application/taxii+json;version=2.1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env struct{ Objects []json.RawMessage }
+		json.NewDecoder(res.Body).Decode(&env)
+		res.Body.Close()
+		if len(env.Objects) != 2 {
+			t.Fatalf("round %d: %d indicators", round, len(env.Objects))
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: demo ended with %v", round, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hub.yaml")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readUntil reads r line by line until re matches, returning what it read
+// and re's first group.
+func readUntil(t *testing.T, r io.Reader, re *regexp.Regexp) (string, string) {
+	t.Helper()
+	type result struct{ text, match string }
+	found := make(chan result, 1)
+	go func() {
+		var text strings.Builder
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			text.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				// Read the rest of the banner too.
+				for sc.Scan() && !strings.HasPrefix(sc.Text(), "Stop with") {
+					text.WriteString(sc.Text() + "\n")
+				}
+				found <- result{text.String(), m[1]}
+				return
+			}
+		}
+	}()
+	select {
+	case res := <-found:
+		return res.text, res.match
+	case <-time.After(30 * time.Second):
+		t.Fatal("no match within 30s")
+		return "", ""
+	}
+}

@@ -41,21 +41,29 @@ func serveCommand() *cobra.Command {
 	return cmd
 }
 
-// serve runs the hub until ctx is cancelled, then shuts it down cleanly:
-// in-flight requests finish (up to shutdownTimeout) and the store is closed.
+// serve runs the hub until ctx is cancelled.
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data_dir: %w", err)
-	}
-	cursorKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "cursor.key"), 32)
-	if err != nil {
-		return err
-	}
-	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"))
+	st, h, err := openHub(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	return listenAndServe(ctx, cfg.Listen, h, log, nil)
+}
+
+// openHub opens the data directory and builds the server over it.
+func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, http.Handler, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("data_dir: %w", err)
+	}
+	cursorKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "cursor.key"), 32)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"))
+	if err != nil {
+		return nil, nil, err
+	}
 	log.Warn("AUTHENTICATION IS OFF (auth.mode: none): every caller can read, write and delete every collection; use this only on a trusted machine")
 	h, err := server.New(cfg, server.Options{
 		Store:         st,
@@ -65,9 +73,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Logger:        log,
 	})
 	if err != nil {
-		return err
+		st.Close()
+		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	return st, h, nil
+}
+
+// listenAndServe serves h on addr until ctx is cancelled, then shuts down
+// cleanly: in-flight requests finish, up to shutdownTimeout. onListen, if
+// set, learns the base URL once the port is open.
+func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger, onListen func(baseURL string)) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -79,7 +95,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("serving", "url", "http://"+ln.Addr().String()+"/taxii2/", "data_dir", cfg.DataDir)
+	baseURL := "http://" + ln.Addr().String()
+	log.Info("serving", "url", baseURL+"/taxii2/")
+	if onListen != nil {
+		onListen(baseURL)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
 
@@ -51,7 +52,7 @@ var ctx = context.Background()
 // a small JSON body that names both.
 func Obj(id, version string) store.Object {
 	typ := id[:len(id)-38]
-	o := store.Object{ID: id, Type: typ, SpecVersion: "2.1", VersionText: version}
+	o := store.Object{Meta: stix.Meta{ID: id, Type: typ, SpecVersion: "2.1", VersionText: version}}
 	if version != "" {
 		v, err := time.Parse(time.RFC3339Nano, version)
 		if err != nil {

@@ -1,0 +1,25 @@
+package synth
+
+import (
+	"testing"
+
+	"github.com/taxiihub/taxiihub/stix"
+)
+
+func TestIndicatorsAreDistinctAndWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for n := range 5000 {
+		m, err := stix.ReadMeta(Indicator(n))
+		if err != nil {
+			t.Fatalf("indicator %d: %v", n, err)
+		}
+		if m.ID != ID(n) || seen[m.ID] {
+			t.Fatalf("indicator %d: id %s repeats or differs from ID(n)", n, m.ID)
+		}
+		seen[m.ID] = true
+	}
+	env, err := stix.ParseEnvelope(Envelope(10, 3))
+	if err != nil || len(env.Objects) != 3 {
+		t.Fatalf("Envelope: %d objects, %v", len(env.Objects), err)
+	}
+}

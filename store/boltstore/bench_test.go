@@ -1,0 +1,125 @@
+package boltstore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/internal/synth"
+	"github.com/taxiihub/taxiihub/stix"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// benchObjects is how many objects the read benchmarks store:
+// TAXIIHUB_BENCH_OBJECTS, else 20,000 (small enough for CI).
+func benchObjects() int {
+	if n, err := strconv.Atoi(os.Getenv("TAXIIHUB_BENCH_OBJECTS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
+}
+
+func synthObjects(b *testing.B, first, count int) []store.Object {
+	objs := make([]store.Object, count)
+	for i := range objs {
+		raw := synth.Indicator(first + i)
+		m, err := stix.ReadMeta(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		objs[i] = store.Object{Meta: m, Raw: raw}
+	}
+	return objs
+}
+
+func openBench(b *testing.B) *Store {
+	s, err := Open(filepath.Join(b.TempDir(), "hub.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func load(b *testing.B, s *Store, n int) {
+	for first := 0; first < n; first += 1000 {
+		objs := synthObjects(b, first, min(1000, n-first))
+		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(first)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAdd stores batches of 1,000 indicators, one durable transaction each.
+func BenchmarkAdd(b *testing.B) {
+	s := openBench(b)
+	batches := make([][]store.Object, 20)
+	for i := range batches {
+		batches[i] = synthObjects(b, i*1000, 1000)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		objs := batches[i%len(batches)]
+		if i >= len(batches) { // fresh versions, so nothing is a duplicate
+			objs = synthObjects(b, i*1000, 1000)
+		}
+		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkQueryPass pages through the whole collection, 1,000 at a time.
+func BenchmarkQueryPass(b *testing.B) {
+	s := openBench(b)
+	n := benchObjects()
+	load(b, s, n)
+	b.ResetTimer()
+	for b.Loop() {
+		q := store.Query{Limit: 1000}
+		seen := 0
+		for {
+			var p store.Page
+			err := s.Query(context.Background(), "c", q, func(page store.Page) error {
+				p = page
+				for _, e := range page.Entries {
+					seen += len(e.Raw) & 1 // touch the bytes, as a response would
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !p.More {
+				break
+			}
+			q.AddedAfter = p.Entries[len(p.Entries)-1].DateAdded
+		}
+		_ = seen
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkQueryByID fetches single objects by id.
+func BenchmarkQueryByID(b *testing.B) {
+	s := openBench(b)
+	n := benchObjects()
+	load(b, s, n)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		err := s.Query(context.Background(), "c", store.Query{IDs: []string{synth.ID(i * 7919 % n)}, Limit: 1}, func(p store.Page) error {
+			if len(p.Entries) != 1 {
+				return fmt.Errorf("got %d entries", len(p.Entries))
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
