@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/stix"
@@ -30,6 +31,9 @@ func setDateAddedHeaders(c echo.Context, p store.Page) {
 	h.Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(p.Entries[len(p.Entries)-1].DateAdded))
 }
 
+// writers are the buffers envelopes are streamed through.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
+
 // writeEnvelope streams a page as a TAXII envelope, each object exactly as
 // it was posted.
 func writeEnvelope(c echo.Context, p store.Page, next string) error {
@@ -41,7 +45,9 @@ func writeEnvelope(c echo.Context, p store.Page, next string) error {
 		_, err := res.Write([]byte(`{"more":false}`))
 		return err
 	}
-	w := bufio.NewWriterSize(res, 32<<10)
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(res)
+	defer func() { w.Reset(nil); writers.Put(w) }()
 	w.WriteString(`{"more":`)
 	if p.More {
 		w.WriteString(`true,"next":`)

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/config"
+)
+
+func FuzzMediaRanges(f *testing.F) {
+	for _, s := range []string{"application/taxii+json;version=2.1", `application/taxii+json ; version="2.1";q=0.5, */*;q=0`, ";;,=,", "a/b;q=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		acceptsTAXII(header)
+		isTAXIIContent(header)
+	})
+}
+
+func FuzzListParams(f *testing.F) {
+	s := &Server{cursors: cursorCodec{key: make([]byte, 32)}}
+	s.cfg.Store(&config.Config{DefaultPageSize: 10, MaxPageSize: 100})
+	valid := s.cursors.seal(cursor{Scope: "objects:c", Filters: map[string]string{"match[type]": "indicator"}, Limit: 10, After: 5})
+	f.Add("next=" + valid + "&match[type]=indicator&limit=3")
+	f.Add("match[version]=first,2020-01-01T00:00:00Z&added_after=2020-01-01T00:00:00.5Z")
+	f.Add("match[id]=,&match[spec_version]=2.1&limit=-1")
+	f.Fuzz(func(t *testing.T, query string) {
+		params, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		for _, ep := range []endpoint{epObjects, epManifest, epObject, epVersions, epDelete} {
+			lr, err := s.parseList(params, ep, "c")
+			if err != nil {
+				continue
+			}
+			if lr.query.Limit < 1 || lr.query.Limit > 100 {
+				t.Fatalf("%s: limit %d escaped the bounds", query, lr.query.Limit)
+			}
+		}
+	})
+}
