@@ -3,22 +3,11 @@ package server_test
 import (
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
 	"sync/atomic"
 	"testing"
 
 	"github.com/taxiihub/taxiihub/internal/synth"
 )
-
-// benchObjects is how many objects the read benchmarks store:
-// TAXIIHUB_BENCH_OBJECTS, else 20,000 (small enough for CI).
-func benchObjects() int {
-	if n, err := strconv.Atoi(os.Getenv("TAXIIHUB_BENCH_OBJECTS")); err == nil && n > 0 {
-		return n
-	}
-	return 20000
-}
 
 func loadHub(b *testing.B, n int) *hub {
 	h := newHub(b)
@@ -46,7 +35,7 @@ func BenchmarkPostEnvelope(b *testing.B) {
 // BenchmarkPollCollection follows next through the whole collection at
 // limit=1000, as a liaison's scheduled pull does.
 func BenchmarkPollCollection(b *testing.B) {
-	n := benchObjects()
+	n := synth.BenchObjects()
 	h := loadHub(b, n)
 	b.ResetTimer()
 	for b.Loop() {
@@ -71,7 +60,7 @@ func BenchmarkPollCollection(b *testing.B) {
 
 // BenchmarkGetObject fetches single objects by id over HTTP.
 func BenchmarkGetObject(b *testing.B) {
-	n := benchObjects()
+	n := synth.BenchObjects()
 	h := loadHub(b, n)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {

@@ -5,8 +5,19 @@ package synth
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 )
+
+// BenchObjects is how many objects read benchmarks store: the environment's
+// TAXIIHUB_BENCH_OBJECTS, else 20,000 (small enough for CI).
+func BenchObjects() int {
+	if n, err := strconv.Atoi(os.Getenv("TAXIIHUB_BENCH_OBJECTS")); err == nil && n > 0 {
+		return n
+	}
+	return 20000
+}
 
 // base is the created time of object 0; later objects are a second apart.
 var base = time.Date(2020, 9, 1, 0, 0, 0, 0, time.UTC)

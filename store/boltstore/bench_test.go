@@ -3,24 +3,13 @@ package boltstore
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
-
-// benchObjects is how many objects the read benchmarks store:
-// TAXIIHUB_BENCH_OBJECTS, else 20,000 (small enough for CI).
-func benchObjects() int {
-	if n, err := strconv.Atoi(os.Getenv("TAXIIHUB_BENCH_OBJECTS")); err == nil && n > 0 {
-		return n
-	}
-	return 20000
-}
 
 func synthObjects(b *testing.B, first, count int) []store.Object {
 	objs := make([]store.Object, count)
@@ -76,7 +65,7 @@ func BenchmarkAdd(b *testing.B) {
 // BenchmarkQueryPass pages through the whole collection, 1,000 at a time.
 func BenchmarkQueryPass(b *testing.B) {
 	s := openBench(b)
-	n := benchObjects()
+	n := synth.BenchObjects()
 	load(b, s, n)
 	b.ResetTimer()
 	for b.Loop() {
@@ -107,7 +96,7 @@ func BenchmarkQueryPass(b *testing.B) {
 // BenchmarkQueryByID fetches single objects by id.
 func BenchmarkQueryByID(b *testing.B) {
 	s := openBench(b)
-	n := benchObjects()
+	n := synth.BenchObjects()
 	load(b, s, n)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {

@@ -55,9 +55,12 @@ var _ store.Store = (*Store)(nil)
 // another process holds the file, and refuses a file of an unknown schema.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:         time.Second,
-		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: 1 << 30, // remaps block writers behind long reads; make them rare
+		Timeout:      time.Second,
+		FreelistType: bolt.FreelistMapType,
+		// A read transaction streams a page to the client; if the file had
+		// to be remapped meanwhile, writers would wait for it. Map far
+		// beyond the file (address space only) so that remaps are rare.
+		InitialMmapSize: 4 << 30,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
