@@ -3,6 +3,7 @@ module github.com/taxiihub/taxiihub
 go 1.26.8
 
 require (
+	github.com/go-json-experiment/json v1.27.2
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/spf13/cobra v1.10.2
 	go.etcd.io/bbolt v1.5.0

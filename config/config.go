@@ -51,7 +51,13 @@ type Collection struct {
 	Description string   `yaml:"description"`
 	Alias       string   `yaml:"alias"` // unique within its API root
 	MediaTypes  []string `yaml:"media_types"`
+	// AllowCustom, when false, refuses custom object types and custom
+	// properties in posted objects. Default true.
+	AllowCustom *bool `yaml:"allow_custom"`
 }
+
+// CustomAllowed reports whether the collection accepts custom STIX content.
+func (c *Collection) CustomAllowed() bool { return c.AllowCustom == nil || *c.AllowCustom }
 
 // Defaults applied to keys a config leaves out.
 const (

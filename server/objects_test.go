@@ -123,8 +123,8 @@ func TestPost_InvalidObjectsAreFailuresAndValidOnesStored(t *testing.T) {
 		`{"id":"indicator--22222222-2222-4222-8222-222222222222","modified":"2020-10-01T00:00:00.000Z"}`,
 		`{"type":"indicator","id":"malware--33333333-3333-4333-8333-333333333333","modified":"2020-10-01T00:00:00.000Z"}`,
 		`{"type":"indicator","id":"indicator--not-a-uuid","modified":"2020-10-01T00:00:00.000Z"}`,
-		`{"type":"indicator","id":"indicator--44444444-4444-4444-8444-444444444444","modified":"yesterday"}`,
-		`{"type":"indicator","id":"indicator--55555555-5555-4555-8555-555555555555"}`,
+		`{"type":"indicator","spec_version":"2.1","id":"indicator--44444444-4444-4444-8444-444444444444","created":"2020-01-01T00:00:00.000Z","modified":"yesterday","pattern":"[file:name = 'a']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}`,
+		`{"type":"indicator","spec_version":"2.1","id":"indicator--55555555-5555-4555-8555-555555555555","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","pattern":"[file:name = 'a'","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}`,
 		`{"type":7,"id":"indicator--66666666-6666-4666-8666-666666666666"}`,
 		`"just a string"`,
 		indicator(ind1, v1), // a repeat of the first: already there, not a failure
@@ -132,7 +132,7 @@ func TestPost_InvalidObjectsAreFailuresAndValidOnesStored(t *testing.T) {
 	if st.TotalCount != 9 || st.SuccessCount != 2 || st.FailureCount != 7 || len(st.Failures) != 7 {
 		t.Fatalf("status = %+v", st)
 	}
-	wantWords := []string{"type: required", "does not begin with the object's type", "not an RFC 4122 UUID", "modified:", "needs modified or created", "type: must be a string", "not a JSON object"}
+	wantWords := []string{"type: required", "does not begin with the object's type", "not an RFC 4122 UUID", "modified:", "pattern: invalid STIX pattern at character 16", "type: must be a string", "not a JSON object"}
 	for i, want := range wantWords {
 		if !strings.Contains(st.Failures[i].Message, want) {
 			t.Errorf("failure %d = %q, want it to mention %q", i, st.Failures[i].Message, want)
@@ -241,7 +241,7 @@ func TestGet_AcceptHeadersRealClientsSend(t *testing.T) {
 }
 
 // seed posts three versions of ind1 (out of order), one of ind2, and a
-// malware, a domain-name SCO and a 2.0-only threat actor.
+// malware, a domain-name SCO and a threat actor.
 func seed(t *testing.T, h *hub) {
 	t.Helper()
 	h.post(objectsPath, envelopeOf(indicator(ind1, v2), indicator(ind2, v1)))
@@ -252,7 +252,7 @@ func seed(t *testing.T, h *hub) {
 	))
 	h.post(objectsPath, envelopeOf(
 		indicator(ind1, v3),
-		`{"type":"threat-actor","id":"threat-actor--55555555-5555-4555-8555-555555555555","created":"2020-10-01T00:00:00.000Z","modified":"2020-10-01T00:00:00.000Z","name":"x"}`,
+		`{"type":"threat-actor","spec_version":"2.1","id":"threat-actor--55555555-5555-4555-8555-555555555555","created":"2020-10-01T00:00:00.000Z","modified":"2020-10-01T00:00:00.000Z","name":"x"}`,
 	))
 }
 
@@ -293,8 +293,8 @@ func TestGetObjects_Filters(t *testing.T) {
 		{"match[id]=" + ind1 + "&match[version]=2020-10-02T00:00:00.000000Z,first", []string{ind1 + "@" + v2, ind1 + "@" + v1}},
 		{"match[type]=indicator&match[version]=all&match[id]=" + ind2, []string{ind2 + "@" + v1}},
 		{"match[type]=malware&match[id]=" + ind1, nil},
-		{"match[spec_version]=2.0", []string{ta}},
-		{"match[spec_version]=2.1&match[type]=threat-actor", nil},
+		{"match[spec_version]=2.0", nil},
+		{"match[spec_version]=2.1&match[type]=threat-actor", []string{ta}},
 		{"match[spec_version]=2.0,2.1&match[type]=threat-actor,malware", []string{mal, ta}},
 		{"added_after=" + url.QueryEscape(addedAt["malware--33333333-3333-4333-8333-333333333333"]), []string{dom, ind1 + "@" + v3, ta}},
 		{"added_after=" + url.QueryEscape(addedAt[ind1]), []string{ta}},

@@ -13,8 +13,9 @@ import (
 	"github.com/taxiihub/taxiihub/store"
 )
 
-// postObjects serves section 5.5. Each object is checked on its own: those
-// that pass are stored, the rest are listed under failures with the reason.
+// postObjects serves section 5.5. Each object is validated on its own
+// (stix.Validate): those that pass are stored, with any warnings in their
+// status detail; the rest are listed under failures with every reason.
 // The status is stored with the objects, in the same transaction.
 func (s *Server) postObjects(c echo.Context) error {
 	_, col, err := s.collection(c, needWrite)
@@ -49,17 +50,18 @@ func (s *Server) postObjects(c echo.Context) error {
 		Total:       len(env.Objects),
 	}
 	objs := make([]store.Object, 0, len(env.Objects))
+	opts := stix.Options{RefuseCustom: !col.CustomAllowed()}
 	for i, raw := range env.Objects {
-		m, err := stix.ReadMeta(raw)
-		if err != nil {
+		m, problems := stix.Validate(raw, opts)
+		if stix.Err(problems) != nil {
 			st.Failures = append(st.Failures, store.Detail{
 				ID:      m.ID,
 				Version: m.VersionText,
-				Message: fmt.Sprintf("objects[%d]: %v", i, err),
+				Message: fmt.Sprintf("objects[%d]: %s", i, stix.Summary(problems)),
 			})
 			continue
 		}
-		objs = append(objs, store.Object{Meta: m, Raw: raw})
+		objs = append(objs, store.Object{Meta: m, Raw: raw, Message: stix.Summary(problems)})
 	}
 	if err := s.store.Add(req.Context(), col.ID, objs, st); err != nil {
 		return err

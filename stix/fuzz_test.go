@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -22,21 +23,38 @@ func FuzzParseTimestamp(f *testing.F) {
 	})
 }
 
-func FuzzReadMeta(f *testing.F) {
-	f.Add([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.123Z"}`))
-	f.Add([]byte(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"}`))
+func FuzzValidate(f *testing.F) {
+	f.Add([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.123Z","pattern":"[file:name = 'a'] WITHIN 5 SECONDS","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.0/24"}`))
+	f.Add([]byte(`{"type":"x-custom","id":"x-custom--ff26c055-6336-4bc5-b98d-13d6226742dd","granular_markings":[{"selectors":["a.[0]"],"lang":"en"}]}`))
 	f.Add([]byte(`{"objects":[{"type":7}]}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		m, err := ReadMeta(raw)
-		if err != nil {
+		m, problems := Validate(raw, Options{})
+		if Err(problems) != nil {
 			return
 		}
 		if typ, err := SplitID(m.ID); err != nil || typ != m.Type {
 			t.Fatalf("accepted id %q for type %q", m.ID, m.Type)
 		}
-		if m.VersionText != "" && m.Version.IsZero() {
-			t.Fatalf("version text %q without a time", m.VersionText)
+		if m.VersionText != "" && m.Version.IsZero() || m.SpecVersion != "2.1" {
+			t.Fatalf("accepted with meta %+v", m)
 		}
 		ParseEnvelope(raw)
+	})
+}
+
+func FuzzCheckPattern(f *testing.F) {
+	for _, p := range validPatterns {
+		f.Add(p)
+	}
+	for _, p := range invalidPatterns {
+		f.Add(p.pattern)
+	}
+	f.Fuzz(func(t *testing.T, pattern string) {
+		_, err := CheckPattern(pattern)
+		var pe *PatternError
+		if err != nil && (!errors.As(err, &pe) || pe.Offset < 0 || pe.Offset > len([]rune(pattern))) {
+			t.Fatalf("CheckPattern(%q) = %v", pattern, err)
+		}
 	})
 }

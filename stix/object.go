@@ -43,108 +43,15 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 }
 
 // Meta is what the hub needs of every stored object: identity, version and
-// spec version. Version is the zero time for objects that carry neither
-// modified nor created (cyber-observables); the store versions those by the
-// time they were added.
+// spec version, as Validate reads them. Version is the zero time for objects
+// that carry neither modified nor created (cyber-observables); the store
+// versions those by the time they were added.
 type Meta struct {
 	Type        string
 	ID          string
 	SpecVersion string
 	Version     time.Time
 	VersionText string // modified, else created, exactly as the object carries it
-}
-
-// ReadMeta checks the properties every object must have and returns them:
-// a string type that is a valid type name, an id "<type>--<UUID>" of the same
-// type, well-formed created/modified timestamps when present (one of them is
-// required except on cyber-observables), and spec_version.
-func ReadMeta(raw []byte) (Meta, error) {
-	var fields struct {
-		Type        json.RawMessage `json:"type"`
-		ID          json.RawMessage `json:"id"`
-		SpecVersion json.RawMessage `json:"spec_version"`
-		Created     json.RawMessage `json:"created"`
-		Modified    json.RawMessage `json:"modified"`
-	}
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return Meta{}, errors.New("not a JSON object")
-	}
-	var m Meta
-	var err error
-	if m.Type, err = stringProp("type", fields.Type, true); err != nil {
-		return m, err
-	}
-	if !ValidTypeName(m.Type) {
-		return m, fmt.Errorf("type: %q is not a valid type name (a-z, 0-9, hyphen; 3-250 characters)", m.Type)
-	}
-	if m.ID, err = stringProp("id", fields.ID, true); err != nil {
-		return m, err
-	}
-	idType, err := SplitID(m.ID)
-	if err != nil {
-		return m, fmt.Errorf("id: %w", err)
-	}
-	if idType != m.Type {
-		return m, fmt.Errorf("id: %q does not begin with the object's type %q", m.ID, m.Type)
-	}
-	if m.SpecVersion, err = stringProp("spec_version", fields.SpecVersion, false); err != nil {
-		return m, err
-	}
-	if m.SpecVersion == "" {
-		m.SpecVersion = "2.0"
-		if IsObservable(m.Type) {
-			m.SpecVersion = "2.1"
-		}
-	}
-	for _, p := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"modified", fields.Modified}, {"created", fields.Created}} {
-		text, err := stringProp(p.name, p.raw, false)
-		if err != nil {
-			return m, err
-		}
-		if text == "" {
-			continue
-		}
-		t, err := ParseTimestamp(text)
-		if err != nil {
-			return m, fmt.Errorf("%s: %w", p.name, err)
-		}
-		if m.VersionText == "" {
-			m.Version, m.VersionText = t, text
-		}
-	}
-	if m.VersionText == "" && !IsObservable(m.Type) {
-		return m, errors.New("modified: an object of this type needs modified or created to be versioned")
-	}
-	return m, nil
-}
-
-// stringProp decodes a JSON string property; an absent property is "" and
-// an error only when required.
-func stringProp(name string, raw json.RawMessage, required bool) (string, error) {
-	if raw == nil {
-		if required {
-			return "", fmt.Errorf("%s: required property is missing", name)
-		}
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("%s: must be a string, got %s", name, truncate(raw, 40))
-	}
-	if s == "" && required {
-		return "", fmt.Errorf("%s: must not be empty", name)
-	}
-	return s, nil
-}
-
-func truncate(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	return string(b[:n]) + "…"
 }
 
 var observables = map[string]bool{

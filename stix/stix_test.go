@@ -89,46 +89,6 @@ func TestValidTypeName(t *testing.T) {
 	}
 }
 
-func TestReadMeta(t *testing.T) {
-	m, err := ReadMeta([]byte(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.123Z"}`))
-	if err != nil || m.Type != "indicator" || m.SpecVersion != "2.1" || m.VersionText != "2016-04-06T20:03:48.123Z" ||
-		!m.Version.Equal(time.Date(2016, 4, 6, 20, 3, 48, 123_000_000, time.UTC)) {
-		t.Fatalf("ReadMeta = %+v, %v", m, err)
-	}
-	// Without modified, created is the version (marking definitions).
-	m, err = ReadMeta([]byte(`{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82","created":"2017-01-20T00:00:00.000Z"}`))
-	if err != nil || m.VersionText != "2017-01-20T00:00:00.000Z" {
-		t.Fatalf("marking definition: %+v, %v", m, err)
-	}
-	// Cyber-observables carry no version and default to spec 2.1; other
-	// objects without spec_version are STIX 2.0.
-	m, err = ReadMeta([]byte(`{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}`))
-	if err != nil || !m.Version.IsZero() || m.SpecVersion != "2.1" {
-		t.Fatalf("SCO: %+v, %v", m, err)
-	}
-	m, _ = ReadMeta([]byte(`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z"}`))
-	if m.SpecVersion != "2.0" {
-		t.Fatalf("indicator without spec_version is %q, want 2.0", m.SpecVersion)
-	}
-
-	for raw, want := range map[string]string{
-		`[]`:                           "not a JSON object",
-		`{}`:                           "type: required",
-		`{"type":""}`:                  "type: must not be empty",
-		`{"type":"indicator","id":42}`: "id: must be a string",
-		`{"type":"indicator","id":"malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48.000Z"}`: "does not begin with the object's type",
-		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06 20:03:48Z"}`:   "modified:",
-		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"not a time"}`:              "created:",
-		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"}`:                                     "needs modified or created",
-		`{"type":"indicator","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","spec_version":2.1}`:                  "spec_version: must be a string",
-		`{"type":"Indicator","id":"Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","modified":"2016-04-06T20:03:48Z"}`:   "not a valid type name",
-	} {
-		if _, err := ReadMeta([]byte(raw)); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ReadMeta(%s) = %v, want an error mentioning %q", raw, err, want)
-		}
-	}
-}
-
 func TestParseEnvelope(t *testing.T) {
 	env, err := ParseEnvelope([]byte(`{"objects":[{"a":1}, {"b" : 2}],"more":false}`))
 	if err != nil || len(env.Objects) != 2 || string(env.Objects[1]) != `{"b" : 2}` {

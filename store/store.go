@@ -46,12 +46,15 @@ type Store interface {
 	Close() error
 }
 
-// Object is one STIX object version to store: what stix.ReadMeta found in
+// Object is one STIX object version to store: what stix.Validate found in
 // it, and its JSON exactly as posted. Objects without a version (a zero
 // Meta.Version) are versioned by their date_added.
 type Object struct {
 	stix.Meta
 	Raw []byte
+	// Message, if any, goes into the object's status detail when it is
+	// stored (validation warnings, say).
+	Message string
 }
 
 // Query selects object versions in a collection. The zero Query selects the

@@ -109,9 +109,9 @@ func importDir(ctx context.Context, st store.Store, collection, dir string) (int
 		}
 		objs := make([]store.Object, 0, len(env.Objects))
 		for i, raw := range env.Objects {
-			m, err := stix.ReadMeta(raw)
-			if err != nil {
-				return added, fmt.Errorf("%s: objects[%d]: %w", file, i, err)
+			m, problems := stix.Validate(raw, stix.Options{})
+			if err := stix.Err(problems); err != nil {
+				return added, fmt.Errorf("%s: objects[%d] (%s): %w", file, i, m.ID, err)
 			}
 			objs = append(objs, store.Object{Meta: m, Raw: raw})
 		}

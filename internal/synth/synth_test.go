@@ -9,8 +9,8 @@ import (
 func TestIndicatorsAreDistinctAndWellFormed(t *testing.T) {
 	seen := map[string]bool{}
 	for n := range 5000 {
-		m, err := stix.ReadMeta(Indicator(n))
-		if err != nil {
+		m, problems := stix.Validate(Indicator(n), stix.Options{})
+		if err := stix.Err(problems); err != nil || len(problems) > 0 {
 			t.Fatalf("indicator %d: %v", n, err)
 		}
 		if m.ID != ID(n) || seen[m.ID] {

@@ -15,8 +15,8 @@ func synthObjects(b *testing.B, first, count int) []store.Object {
 	objs := make([]store.Object, count)
 	for i := range objs {
 		raw := synth.Indicator(first + i)
-		m, err := stix.ReadMeta(raw)
-		if err != nil {
+		m, problems := stix.Validate(raw, stix.Options{})
+		if err := stix.Err(problems); err != nil {
 			b.Fatal(err)
 		}
 		objs[i] = store.Object{Meta: m, Raw: raw}

@@ -188,7 +188,7 @@ func (c collection) add(o store.Object, dateAdded uint64) (store.Detail, bool, e
 	if err := c.types.Put(typeKey(o.Type, dateAdded), nil); err != nil {
 		return store.Detail{}, false, err
 	}
-	return store.Detail{ID: o.ID, Version: o.VersionText}, true, nil
+	return store.Detail{ID: o.ID, Version: o.VersionText, Message: o.Message}, true, nil
 }
 
 func putStatus(tx *bolt.Tx, st *store.Status) error {

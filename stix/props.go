@@ -1,0 +1,338 @@
+package stix
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// A check validates one property value at path and reports what is wrong.
+type check func(v *validator, path string, val any)
+
+// maxInt is the largest integer STIX (and JSON numbers in practice) carry
+// exactly: 2^53 - 1.
+const maxInt = 1<<53 - 1
+
+func str(v *validator, path string, val any) {
+	if _, ok := val.(string); !ok {
+		v.bad(path, "must be a string, got %s", jsonKind(val))
+	}
+}
+
+func boolean(v *validator, path string, val any) {
+	if _, ok := val.(bool); !ok {
+		v.bad(path, "must be true or false, got %s", jsonKind(val))
+	}
+}
+
+// integer accepts whole numbers in [lo, hi].
+func integer(lo, hi float64) check {
+	return func(v *validator, path string, val any) {
+		n, ok := val.(float64)
+		switch {
+		case !ok:
+			v.bad(path, "must be an integer, got %s", jsonKind(val))
+		case n != math.Trunc(n):
+			v.bad(path, "must be an integer, got %v", n)
+		case n < lo || n > hi:
+			v.bad(path, "must be between %.0f and %.0f, got %.0f", lo, hi, n)
+		}
+	}
+}
+
+// number accepts any number in [lo, hi].
+func number(lo, hi float64) check {
+	return func(v *validator, path string, val any) {
+		n, ok := val.(float64)
+		switch {
+		case !ok:
+			v.bad(path, "must be a number, got %s", jsonKind(val))
+		case n < lo || n > hi:
+			v.bad(path, "must be between %v and %v, got %v", lo, hi, n)
+		}
+	}
+}
+
+func timestamp(v *validator, path string, val any) {
+	s, ok := val.(string)
+	if !ok {
+		v.bad(path, "must be a timestamp string, got %s", jsonKind(val))
+		return
+	}
+	if _, err := ParseTimestamp(s); err != nil {
+		v.bad(path, "%v", err)
+	}
+}
+
+// timestampMs is a timestamp with at least millisecond precision, as
+// created and modified must be.
+func timestampMs(v *validator, path string, val any) {
+	s, ok := val.(string)
+	if !ok {
+		v.bad(path, "must be a timestamp string, got %s", jsonKind(val))
+		return
+	}
+	if _, err := ParseTimestamp(s); err != nil {
+		v.bad(path, "%v", err)
+		return
+	}
+	if dot := strings.LastIndexByte(s, '.'); dot < 0 || len(s)-dot-2 < 3 {
+		v.bad(path, "%q needs at least millisecond precision (e.g. 2020-01-02T03:04:05.000Z)", s)
+	}
+}
+
+// enum accepts one of a closed set of strings.
+func enum(values ...string) check {
+	return func(v *validator, path string, val any) {
+		s, ok := val.(string)
+		if !ok {
+			v.bad(path, "must be a string, got %s", jsonKind(val))
+		} else if !slices.Contains(values, s) {
+			v.bad(path, "%q is not one of %s", s, strings.Join(values, ", "))
+		}
+	}
+}
+
+// listOf accepts a non-empty list whose items pass each.
+func listOf(each check) check {
+	return func(v *validator, path string, val any) {
+		list, ok := val.([]any)
+		switch {
+		case !ok:
+			v.bad(path, "must be a list, got %s", jsonKind(val))
+		case len(list) == 0:
+			v.bad(path, "must not be an empty list (leave the property out instead)")
+		default:
+			for i, item := range list {
+				each(v, fmt.Sprintf("%s[%d]", path, i), item)
+			}
+		}
+	}
+}
+
+var strList = listOf(str)
+
+// ref accepts an identifier whose type is one of types (any type when
+// types is empty).
+func ref(types ...string) check {
+	return refTo(func(typ string) bool { return len(types) == 0 || slices.Contains(types, typ) }, strings.Join(types, ", "))
+}
+
+// refTo accepts an identifier whose type passes allowed (described by want).
+func refTo(allowed func(typ string) bool, want string) check {
+	return func(v *validator, path string, val any) {
+		s, ok := val.(string)
+		if !ok {
+			v.bad(path, "must be an identifier string, got %s", jsonKind(val))
+			return
+		}
+		typ, err := SplitID(s)
+		if err != nil {
+			v.bad(path, "%v", err)
+		} else if !allowed(typ) {
+			v.bad(path, "%s refers to a %s; it must refer to %s", s, typ, want)
+		}
+	}
+}
+
+func refs(types ...string) check { return listOf(ref(types...)) }
+
+var (
+	anyRef       = ref()
+	identityRef  = ref("identity")
+	markingRefs  = refs("marking-definition")
+	softwareRef  = ref("software")
+	observableTo = refTo(IsObservable, "a cyber-observable")
+)
+
+// dict accepts a non-empty JSON object with valid keys.
+func dict(v *validator, path string, val any) {
+	m, ok := val.(map[string]any)
+	if !ok {
+		v.bad(path, "must be a dictionary (JSON object), got %s", jsonKind(val))
+		return
+	}
+	if len(m) == 0 {
+		v.bad(path, "must not be an empty dictionary (leave the property out instead)")
+	}
+	for k := range m {
+		if !dictKey.MatchString(k) {
+			v.bad(path, "key %q must be 1-250 ASCII letters, digits, '_' or '-'", k)
+		}
+	}
+}
+
+var dictKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,250}$`)
+
+// object accepts a JSON object whose known properties pass their checks and
+// whose required ones are present.
+func object(props map[string]check, required ...string) check {
+	return func(v *validator, path string, val any) {
+		m, ok := val.(map[string]any)
+		if !ok {
+			v.bad(path, "must be a JSON object, got %s", jsonKind(val))
+			return
+		}
+		for _, r := range required {
+			if _, ok := m[r]; !ok {
+				v.bad(path+"."+r, "required property is missing")
+			}
+		}
+		for k, pv := range m {
+			if c, ok := props[k]; ok {
+				c(v, path+"."+k, pv)
+			}
+		}
+	}
+}
+
+var hashFormats = map[string]*regexp.Regexp{
+	"MD5":      regexp.MustCompile(`^[a-fA-F0-9]{32}$`),
+	"SHA-1":    regexp.MustCompile(`^[a-fA-F0-9]{40}$`),
+	"SHA-256":  regexp.MustCompile(`^[a-fA-F0-9]{64}$`),
+	"SHA-512":  regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
+	"SHA3-256": regexp.MustCompile(`^[a-fA-F0-9]{64}$`),
+	"SHA3-512": regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
+	"SSDEEP":   regexp.MustCompile(`^[a-zA-Z0-9/+:.]{1,128}$`),
+	"TLSH":     regexp.MustCompile(`^[a-zA-Z0-9]{70}$`),
+}
+
+var customHashKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{3,250}$`)
+
+// hashes accepts a hashes dictionary: known algorithms in their format,
+// other names per the custom-key rule.
+func hashes(v *validator, path string, val any) {
+	m, ok := val.(map[string]any)
+	if !ok || len(m) == 0 {
+		v.bad(path, "must be a non-empty dictionary of hash algorithm to hash value")
+		return
+	}
+	for algo, h := range m {
+		s, ok := h.(string)
+		if !ok {
+			v.bad(path+"."+algo, "must be a string, got %s", jsonKind(h))
+			continue
+		}
+		if re, known := hashFormats[algo]; known {
+			if !re.MatchString(s) {
+				v.bad(path+"."+algo, "%q is not a valid %s hash", s, algo)
+			}
+		} else if !customHashKey.MatchString(algo) {
+			v.bad(path, "hash algorithm name %q must be 3-250 ASCII letters, digits, '_' or '-'", algo)
+		}
+	}
+}
+
+var (
+	hexForm    = regexp.MustCompile(`^([a-fA-F0-9]{2})+$`)
+	base64Form = regexp.MustCompile(`^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$`)
+)
+
+func hexString(v *validator, path string, val any) {
+	if s, ok := val.(string); !ok || !hexForm.MatchString(s) {
+		v.bad(path, "must be a string of hex digit pairs")
+	}
+}
+
+func binary(v *validator, path string, val any) {
+	s, ok := val.(string)
+	if !ok || !base64Form.MatchString(s) {
+		v.bad(path, "must be base64-encoded")
+		return
+	}
+	if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+		v.bad(path, "must be base64-encoded: %v", err)
+	}
+}
+
+func urlString(v *validator, path string, val any) {
+	s, ok := val.(string)
+	if !ok {
+		v.bad(path, "must be a URL string, got %s", jsonKind(val))
+		return
+	}
+	if u, err := url.Parse(s); err != nil || u.Scheme == "" {
+		v.bad(path, "%q is not an absolute URL (RFC 3986)", s)
+	}
+}
+
+var killChainPhases = listOf(object(map[string]check{"kill_chain_name": str, "phase_name": str}, "kill_chain_name", "phase_name"))
+
+var (
+	cveID   = regexp.MustCompile(`^CVE-\d{4}-(0\d{3}|[1-9]\d{3,})$`)
+	capecID = regexp.MustCompile(`^CAPEC-\d+$`)
+)
+
+func externalReference(v *validator, path string, val any) {
+	object(map[string]check{"source_name": str, "description": str, "url": urlString, "external_id": str, "hashes": hashes}, "source_name")(v, path, val)
+	m, ok := val.(map[string]any)
+	if !ok {
+		return
+	}
+	_, d := m["description"]
+	_, u := m["url"]
+	id, hasID := m["external_id"].(string)
+	if !d && !u && !hasID {
+		v.bad(path, "needs at least one of description, url, external_id")
+	}
+	switch m["source_name"] {
+	case "cve":
+		if !cveID.MatchString(id) {
+			v.bad(path+".external_id", "a cve reference needs an external_id like CVE-2020-0001")
+		}
+	case "capec":
+		if !capecID.MatchString(id) {
+			v.bad(path+".external_id", "a capec reference needs an external_id like CAPEC-123")
+		}
+	}
+}
+
+var selectorForm = regexp.MustCompile(`^([a-z0-9_-]{3,250}(\.(\[\d+\]|[a-z0-9_-]{1,250}))*|id)$`)
+
+func granularMarking(v *validator, path string, val any) {
+	object(map[string]check{"selectors": strList, "marking_ref": ref("marking-definition"), "lang": str}, "selectors")(v, path, val)
+	m, ok := val.(map[string]any)
+	if !ok {
+		return
+	}
+	_, hasRef := m["marking_ref"]
+	_, hasLang := m["lang"]
+	if hasRef == hasLang {
+		v.bad(path, "needs exactly one of marking_ref and lang")
+	}
+	list, _ := m["selectors"].([]any)
+	for i, sel := range list {
+		s, _ := sel.(string)
+		if s == "" {
+			continue
+		}
+		if !selectorForm.MatchString(s) {
+			v.bad(fmt.Sprintf("%s.selectors[%d]", path, i), "%q is not a selector such as description or external_references.[0].url", s)
+		} else if !v.selects(s) {
+			v.bad(fmt.Sprintf("%s.selectors[%d]", path, i), "%q selects nothing in this object", s)
+		}
+	}
+}
+
+// jsonKind names the JSON type of a decoded value, for messages.
+func jsonKind(val any) string {
+	switch val.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", val)
+}

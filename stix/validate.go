@@ -1,0 +1,321 @@
+package stix
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+)
+
+// Options tune validation for a collection.
+type Options struct {
+	// RefuseCustom refuses custom object types and custom properties.
+	RefuseCustom bool
+}
+
+// Problem is one thing wrong with an object.
+type Problem struct {
+	Path    string // the property, e.g. "pattern" or "external_references[0].url"; "" for the object
+	Message string
+	Warning bool // worth telling the poster, but the object is accepted
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.Message
+	}
+	return p.Path + ": " + p.Message
+}
+
+// Err returns the errors among problems as one error, or nil when there
+// are none (warnings alone do not refuse an object).
+func Err(problems []Problem) error {
+	var errs []Problem
+	for _, p := range problems {
+		if !p.Warning {
+			errs = append(errs, p)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.New(Summary(errs))
+}
+
+func refused(problems []Problem) bool {
+	return slices.ContainsFunc(problems, func(p Problem) bool { return !p.Warning })
+}
+
+// Summary joins problems into one message, errors first.
+func Summary(problems []Problem) string {
+	sorted := slices.Clone(problems)
+	slices.SortStableFunc(sorted, func(a, b Problem) int {
+		switch {
+		case a.Warning == b.Warning:
+			return 0
+		case b.Warning:
+			return -1
+		}
+		return 1
+	})
+	parts := make([]string, len(sorted))
+	for i, p := range sorted {
+		parts[i] = p.String()
+		if p.Warning {
+			parts[i] = "warning: " + parts[i]
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Validate checks one object against STIX 2.1: common properties, its type's
+// required properties and constraints, references, custom content and, for
+// indicators, the STIX pattern. It returns what the hub stores about the
+// object and every problem found (errors and warnings). Meta is filled as
+// far as the object allows, so that a refusal can name it.
+func Validate(raw []byte, opts Options) (Meta, []Problem) {
+	v := &validator{opts: opts}
+	if err := json.Unmarshal(raw, &v.obj); err != nil {
+		v.bad("", "not a JSON object: %v", err)
+		return Meta{}, v.problems
+	}
+	if v.obj == nil {
+		v.bad("", "not a JSON object")
+		return Meta{}, v.problems
+	}
+	m := v.identify()
+	if refused(v.problems) {
+		return m, v.problems
+	}
+	v.checkProperties()
+	return m, v.problems
+}
+
+// validator collects the problems of one object.
+type validator struct {
+	opts     Options
+	obj      map[string]any
+	typ      string
+	def      *typeDef
+	problems []Problem
+}
+
+func (v *validator) bad(path, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) warn(path, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// has reports whether the object carries property name.
+func (v *validator) has(name string) bool {
+	_, ok := v.obj[name]
+	return ok
+}
+
+// identify reads type, id, spec_version and version, the properties that
+// decide how the rest is checked.
+func (v *validator) identify() Meta {
+	var m Meta
+	typ, ok := v.obj["type"].(string)
+	switch {
+	case !v.has("type"):
+		v.bad("type", "required property is missing")
+	case !ok:
+		v.bad("type", "must be a string, got %s", jsonKind(v.obj["type"]))
+	case !ValidTypeName(typ):
+		v.bad("type", "%q is not a valid type name (a-z, 0-9, hyphen; 3-250 characters)", typ)
+	case typ == "bundle":
+		v.bad("type", "a bundle is a container, not an object: post its objects")
+	}
+	m.Type = typ
+	id, ok := v.obj["id"].(string)
+	switch {
+	case !v.has("id"):
+		v.bad("id", "required property is missing")
+	case !ok:
+		v.bad("id", "must be a string, got %s", jsonKind(v.obj["id"]))
+	default:
+		m.ID = id
+		if idType, err := SplitID(id); err != nil {
+			v.bad("id", "%v", err)
+		} else if idType != typ && typ != "" {
+			v.bad("id", "%q does not begin with the object's type %q", id, typ)
+		}
+	}
+	if refused(v.problems) {
+		return m
+	}
+	v.typ = typ
+	v.def = definitions[typ]
+	if v.def == nil {
+		v.def = customDefinition(v.obj)
+		if v.opts.RefuseCustom {
+			v.bad("type", "%q is a custom object type; this collection accepts only STIX 2.1 types", typ)
+		}
+	}
+
+	spec, hasSpec := v.obj["spec_version"]
+	switch {
+	case !hasSpec && v.def.kind == kindSCO:
+		m.SpecVersion = "2.1"
+	case !hasSpec:
+		v.bad("spec_version", `required; an object without it is STIX 2.0, and this hub accepts STIX 2.1 ("2.1")`)
+	case spec != "2.1":
+		v.bad("spec_version", "must be \"2.1\", got %s", quoted(spec))
+	default:
+		m.SpecVersion = "2.1"
+	}
+	for _, name := range []string{"modified", "created"} {
+		text, ok := v.obj[name].(string)
+		if !ok || m.VersionText != "" {
+			continue
+		}
+		if t, err := ParseTimestamp(text); err == nil {
+			m.Version, m.VersionText = t, text
+		}
+	}
+	return m
+}
+
+// checkProperties checks every property: common ones of the object's kind,
+// its type's own, and custom ones.
+func (v *validator) checkProperties() {
+	common := commonProperties[v.def.kind]
+	for _, name := range v.def.required {
+		if !v.has(name) {
+			v.bad(name, "required property is missing")
+		}
+	}
+	for _, name := range common.required {
+		if !v.has(name) {
+			v.bad(name, "required property is missing")
+		}
+	}
+	for name, val := range v.obj {
+		if name == "type" || name == "id" {
+			continue
+		}
+		if val == nil {
+			v.bad(name, "must not be null (leave the property out instead)")
+			continue
+		}
+		if c, ok := v.def.props[name]; ok {
+			c(v, name, val)
+		} else if c, ok := common.props[name]; ok {
+			c(v, name, val)
+		} else {
+			v.checkCustomProperty(name, val)
+		}
+	}
+	if v.def.kind == kindSDO || v.def.kind == kindSRO {
+		v.ordered("created", "modified", false)
+	}
+	if v.def.extra != nil {
+		v.def.extra(v)
+	}
+}
+
+var (
+	propertyName = regexp.MustCompile(`^[a-z][a-z0-9_]{2,249}$`)
+	// reserved names the STIX 2.1 schemas refuse on every object.
+	reserved = []string{"severity", "action", "username", "phone_numbers"}
+)
+
+func (v *validator) checkCustomProperty(name string, val any) {
+	switch {
+	case slices.Contains(reserved, name) && v.def.kind != kindSCO:
+		v.bad(name, "is a reserved property name in STIX 2.1 and must not be used")
+	case !propertyName.MatchString(name):
+		v.bad(name, "is not a valid custom property name (a-z, 0-9, '_', starting with a letter, 3-250 characters)")
+	case v.opts.RefuseCustom:
+		v.bad(name, "is a custom property; this collection accepts only STIX 2.1 properties")
+	default:
+		v.noNulls(name, val)
+	}
+}
+
+// noNulls refuses null anywhere inside a custom property's value.
+func (v *validator) noNulls(path string, val any) {
+	switch x := val.(type) {
+	case nil:
+		v.bad(path, "must not be null")
+	case []any:
+		for i, item := range x {
+			v.noNulls(fmt.Sprintf("%s[%d]", path, i), item)
+		}
+	case map[string]any:
+		for k, item := range x {
+			v.noNulls(path+"."+k, item)
+		}
+	}
+}
+
+// ordered checks that timestamp property later is after earlier (or equal
+// unless strict), when both are present and valid.
+func (v *validator) ordered(earlier, later string, strict bool) {
+	a, okA := v.obj[earlier].(string)
+	b, okB := v.obj[later].(string)
+	if !okA || !okB {
+		return
+	}
+	ta, errA := ParseTimestamp(a)
+	tb, errB := ParseTimestamp(b)
+	if errA != nil || errB != nil {
+		return
+	}
+	if tb.Before(ta) || strict && tb.Equal(ta) {
+		how := "later than or equal to"
+		if strict {
+			how = "later than"
+		}
+		v.bad(later, "must be %s %s (%s), got %s", how, earlier, a, b)
+	}
+}
+
+// atLeastOne requires one of names to be present.
+func (v *validator) atLeastOne(names ...string) {
+	if !slices.ContainsFunc(names, v.has) {
+		v.bad("", "needs at least one of %s", strings.Join(names, ", "))
+	}
+}
+
+// selects reports whether a granular-marking selector points at something
+// in the object: a property, then properties and list indexes along a path.
+func (v *validator) selects(selector string) bool {
+	var cur any = v.obj
+	for step := range strings.SplitSeq(selector, ".") {
+		switch x := cur.(type) {
+		case map[string]any:
+			next, ok := x[step]
+			if !ok {
+				return false
+			}
+			cur = next
+		case []any:
+			if len(step) < 3 || step[0] != '[' || step[len(step)-1] != ']' {
+				return false
+			}
+			i, err := strconv.Atoi(step[1 : len(step)-1])
+			if err != nil || i < 0 || i >= len(x) {
+				return false
+			}
+			cur = x[i]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func quoted(val any) string {
+	if s, ok := val.(string); ok {
+		return strconv.Quote(s)
+	}
+	return jsonKind(val)
+}
