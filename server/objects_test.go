@@ -538,3 +538,32 @@ func TestEmptyCollection(t *testing.T) {
 		}
 	}
 }
+
+func TestPost_ValidationPerCollection(t *testing.T) {
+	strict := false
+	h := newHub(t, withConfig(func(c *config.Config) {
+		c.APIRoots[0].Collections[1].AllowCustom = &strict // reports
+	}))
+	reports := root + "collections/reports/objects/"
+	customProp := `{"type":"threat-actor","spec_version":"2.1","id":"threat-actor--55555555-5555-4555-8555-555555555555","created":"2020-10-01T00:00:00.000Z","modified":"2020-10-01T00:00:00.000Z","name":"x","x_acme_score":7}`
+	customType := `{"type":"x-ballot-box","spec_version":"2.1","id":"x-ballot-box--55555555-5555-4555-8555-555555555555","created":"2020-10-01T00:00:00.000Z","modified":"2020-10-01T00:00:00.000Z"}`
+	dubious := strings.Replace(indicator(ind1, v1), `[ipv4-addr:value = '198.51.100.1']`, `[ipv4-addr:value = '198.51.100.1' AND file:name = 'x']`, 1)
+
+	st := h.post(objectsPath, envelopeOf(customProp, customType, dubious))
+	if st.SuccessCount != 3 || st.FailureCount != 0 {
+		t.Fatalf("a collection allowing custom content: %+v", st)
+	}
+	if !strings.HasPrefix(st.Successes[2].Message, "warning: pattern: comparisons joined by AND") {
+		t.Errorf("a pattern warning is not reported: %+v", st.Successes[2])
+	}
+
+	st = h.post(reports, envelopeOf(customProp, customType, indicator(ind2, v1)))
+	if st.SuccessCount != 1 || st.FailureCount != 2 {
+		t.Fatalf("a collection refusing custom content: %+v", st)
+	}
+	for _, f := range st.Failures {
+		if !strings.Contains(f.Message, "custom") || f.Version != "2020-10-01T00:00:00.000Z" {
+			t.Errorf("failure %+v", f)
+		}
+	}
+}

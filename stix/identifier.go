@@ -10,13 +10,13 @@ import (
 func SplitID(id string) (string, error) {
 	typ, uuid, ok := strings.Cut(id, "--")
 	if !ok {
-		return "", fmt.Errorf("id %q is not of the form <type>--<UUID>", id)
+		return "", fmt.Errorf("%q is not of the form <type>--<UUID>", id)
 	}
 	if !ValidTypeName(typ) {
-		return "", fmt.Errorf("id %q: %q is not a valid STIX type name", id, typ)
+		return "", fmt.Errorf("%q: %q is not a valid STIX type name", id, typ)
 	}
 	if !validUUID(uuid, '1', '5') {
-		return "", fmt.Errorf("id %q: %q is not an RFC 4122 UUID", id, uuid)
+		return "", fmt.Errorf("%q: %q is not an RFC 4122 UUID", id, uuid)
 	}
 	return typ, nil
 }

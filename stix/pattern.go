@@ -131,7 +131,13 @@ func (p *patternParser) next() {
 	case (c == 't' || c == 'h' || c == 'b') && p.pos+1 < len(p.src) && p.src[p.pos+1] == '\'':
 		p.pos++
 		text := p.quoted()
-		kind := map[byte]tokKind{'t': tokTimestamp, 'h': tokHex, 'b': tokBinary}[c]
+		kind := tokBinary
+		switch c {
+		case 't':
+			kind = tokTimestamp
+		case 'h':
+			kind = tokHex
+		}
 		p.tok = token{kind: kind, text: text, pos: start}
 		p.checkLiteral()
 	case c == '+' || c == '-' || c == '.' || c >= '0' && c <= '9':

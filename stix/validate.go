@@ -78,7 +78,7 @@ func Summary(problems []Problem) string {
 // object and every problem found (errors and warnings). Meta is filled as
 // far as the object allows, so that a refusal can name it.
 func Validate(raw []byte, opts Options) (Meta, []Problem) {
-	v := &validator{opts: opts}
+	v := &validator{opts: opts, obj: make(map[string]any, 16)}
 	if err := json.Unmarshal(raw, &v.obj); err != nil {
 		v.bad("", "not a JSON object: %v", err)
 		return Meta{}, v.problems

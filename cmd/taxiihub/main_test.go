@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,5 +202,37 @@ func readUntil(t *testing.T, r io.Reader, re *regexp.Regexp) (string, string) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no match within 30s")
 		return "", ""
+	}
+}
+
+func TestStixValidate(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"stix", "validate", "../../testdata/bundles/election-sample.json"}, &out, io.Discard); err != nil || out.Len() != 0 {
+		t.Fatalf("the sample bundle: %v\n%s", err, out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"type":"bundle","id":"bundle--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","objects":[
+		{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","pattern":"[file:name = 'a'","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z","confidence":101},
+		{"type":"indicator","spec_version":"2.1","id":"indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","pattern":"[file:name = 'a' AND url:value = 'b']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"},
+		{"id":"x"}]}`), 0o600)
+	out.Reset()
+	err := run(context.Background(), []string{"stix", "validate", bad}, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "2 objects would be refused") {
+		t.Fatalf("err = %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	want := []string{
+		bad + ": indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: confidence: must be between 0 and 100, got 101",
+		bad + ": indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: pattern: invalid STIX pattern at character 16: expected \"]\", found the end of the pattern",
+		bad + ": indicator--9e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: warning: pattern: comparisons joined by AND refer to different object types (file and url); no single object can match",
+		bad + ": x: id: \"x\" is not of the form <type>--<UUID>",
+		bad + ": x: type: required property is missing",
+	}
+	slices.Sort(lines)
+	if !slices.Equal(lines, want) {
+		t.Fatalf("output:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	if err := run(context.Background(), []string{"stix", "validate", "../../testdata/hub.yaml"}, io.Discard, io.Discard); err == nil {
+		t.Fatal("a YAML file was accepted as a bundle")
 	}
 }
