@@ -1,13 +1,16 @@
 // Package auth owns who a caller is and what it may do: the Principal a
-// request authenticates as, the Authenticator that establishes it, and the
-// Policy that decides which collections it may read or write. It knows
-// nothing of HTTP routing or of storage.
+// request authenticates as (from a JWT signed by the hub or by a member
+// organization, or from an organization's API key), the hub's signing key,
+// and the collection policy (read and write lists, anti-spoofing, TLP
+// ceilings). It knows nothing of HTTP routing or of storage.
 package auth
 
 import (
 	"errors"
 	"net/http"
 	"slices"
+
+	"github.com/taxiihub/taxiihub/stix"
 )
 
 // Roles a principal may hold.
@@ -16,6 +19,14 @@ const (
 	RoleWrite = "write"
 	RoleAudit = "audit"
 	RoleAdmin = "admin"
+)
+
+// How a principal authenticated.
+const (
+	MethodNone   = "none"
+	MethodHubJWT = "jwt-hub"
+	MethodOrgJWT = "jwt-org"
+	MethodAPIKey = "api-key"
 )
 
 // Principal is an authenticated caller.
@@ -30,37 +41,24 @@ type Principal struct {
 // Has reports whether p holds role.
 func (p Principal) Has(role string) bool { return slices.Contains(p.Roles, role) }
 
-// ErrUnauthenticated is wrapped by every authentication failure. Its
-// message, and the wrapping one, is safe to show the caller.
+// ErrUnauthenticated is wrapped by every authentication failure. The
+// wrapping message says what was wrong and is safe to show the caller: it
+// never contains a secret or key material.
 var ErrUnauthenticated = errors.New("authentication failed")
 
 // Authenticator establishes the principal behind a request.
 type Authenticator interface {
 	Authenticate(r *http.Request) (Principal, error)
+	// Challenges are the WWW-Authenticate values of a 401.
+	Challenges() []string
 }
 
-// Policy decides access to collections.
+// Policy decides access to collections and to what may be posted in them.
 type Policy interface {
 	CanRead(p Principal, collectionID string) bool
 	CanWrite(p Principal, collectionID string) bool
+	// CheckObject refuses an object p may not post to the collection: one
+	// claiming another organization's identity, or marked above the
+	// collection's TLP ceiling.
+	CheckObject(p Principal, collectionID string, m stix.Meta) error
 }
-
-// Anonymous is the authenticator of auth mode "none": every request is the
-// same principal, holding every role.
-type Anonymous struct{}
-
-// Authenticate implements Authenticator.
-func (Anonymous) Authenticate(*http.Request) (Principal, error) {
-	return Principal{Subject: "anonymous", Roles: []string{RoleRead, RoleWrite, RoleAudit, RoleAdmin}, Method: "none"}, nil
-}
-
-// RolePolicy grants reads to principals with the read role and writes to
-// those with the write role, on every collection. It is the policy of auth
-// mode "none".
-type RolePolicy struct{}
-
-// CanRead implements Policy.
-func (RolePolicy) CanRead(p Principal, _ string) bool { return p.Has(RoleRead) }
-
-// CanWrite implements Policy.
-func (RolePolicy) CanWrite(p Principal, _ string) bool { return p.Has(RoleWrite) }

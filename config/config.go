@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/taxiihub/taxiihub/stix"
 	"go.yaml.in/yaml/v3"
@@ -17,23 +19,53 @@ import (
 
 // Config is the whole hub configuration.
 type Config struct {
-	Listen           string    `yaml:"listen"`
-	DataDir          string    `yaml:"data_dir"`
-	Title            string    `yaml:"title"`
-	Description      string    `yaml:"description"`
-	Contact          string    `yaml:"contact"`
-	MaxContentLength int64     `yaml:"max_content_length"` // bytes of a POST body
-	DefaultPageSize  int       `yaml:"default_page_size"`  // objects per page when no limit is asked
-	MaxPageSize      int       `yaml:"max_page_size"`      // larger limits are clamped to it
-	Auth             Auth      `yaml:"auth"`
-	APIRoots         []APIRoot `yaml:"api_roots"`
+	Listen           string         `yaml:"listen"`
+	DataDir          string         `yaml:"data_dir"`
+	Title            string         `yaml:"title"`
+	Description      string         `yaml:"description"`
+	Contact          string         `yaml:"contact"`
+	MaxContentLength int64          `yaml:"max_content_length"` // bytes of a POST body
+	DefaultPageSize  int            `yaml:"default_page_size"`  // objects per page when no limit is asked
+	MaxPageSize      int            `yaml:"max_page_size"`      // larger limits are clamped to it
+	Auth             Auth           `yaml:"auth"`
+	Organizations    []Organization `yaml:"organizations"`
+	APIRoots         []APIRoot      `yaml:"api_roots"`
 }
 
 // Auth configures authentication.
 type Auth struct {
-	// Mode "none" lets every caller read and write everything; it must be
-	// chosen explicitly.
-	Mode string `yaml:"mode"`
+	// Mode is "token" (the default: JWTs and API keys, per-organization
+	// policy) or "none" (every caller reads and writes everything).
+	Mode        string        `yaml:"mode"`
+	Audience    string        `yaml:"audience"`      // tokens must carry this aud
+	Issuer      string        `yaml:"issuer"`        // iss of hub-issued tokens
+	MaxTokenTTL time.Duration `yaml:"max_token_ttl"` // longest accepted exp - iat
+	Leeway      time.Duration `yaml:"leeway"`        // clock skew allowed on exp, nbf, iat
+	Revoked     []string      `yaml:"revoked"`       // token ids (jti) refused
+}
+
+// Organization is a member of the hub.
+type Organization struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Identity string   `yaml:"identity"` // its STIX identity id
+	Keys     []OrgKey `yaml:"keys"`     // public keys it signs its own tokens with
+	APIKeys  []APIKey `yaml:"api_keys"` // for clients that can send only Basic auth
+}
+
+// OrgKey is an organization's public token-signing key.
+type OrgKey struct {
+	KID           string `yaml:"kid"`
+	Alg           string `yaml:"alg"` // EdDSA, ES256 or RS256: the only algorithm accepted for this key
+	PublicKeyFile string `yaml:"public_key_file"`
+	PublicKey     string `yaml:"public_key"` // inline PEM
+}
+
+// APIKey is an organization's API key; only a hash of its secret is kept.
+type APIKey struct {
+	Name  string   `yaml:"name"`
+	Hash  string   `yaml:"hash"` // $argon2id$... as printed by taxiihub apikey new
+	Roles []string `yaml:"roles"`
 }
 
 // APIRoot is one TAXII API root, served at /<path>/.
@@ -54,6 +86,13 @@ type Collection struct {
 	// AllowCustom, when false, refuses custom object types and custom
 	// properties in posted objects. Default true.
 	AllowCustom *bool `yaml:"allow_custom"`
+	// Read and Write list the organizations (ids, or "*" for every member)
+	// that may read from and write to the collection.
+	Read  []string `yaml:"read"`
+	Write []string `yaml:"write"`
+	// MaxTLP, if set, refuses objects marked above it: clear (= white),
+	// green, amber, amber+strict or red.
+	MaxTLP string `yaml:"max_tlp"`
 }
 
 // CustomAllowed reports whether the collection accepts custom STIX content.
@@ -68,6 +107,9 @@ const (
 	DefaultDefaultPageSize  = 100
 	DefaultMaxPageSize      = 1000
 	DefaultMediaType        = "application/stix+json;version=2.1"
+	DefaultIssuer           = "taxiihub"
+	DefaultMaxTokenTTL      = 24 * time.Hour
+	DefaultLeeway           = 30 * time.Second
 	maxPageSizeCeiling      = 100000
 )
 
@@ -119,6 +161,10 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.MaxContentLength, DefaultMaxContentLength)
 	setDefault(&c.DefaultPageSize, DefaultDefaultPageSize)
 	setDefault(&c.MaxPageSize, max(DefaultMaxPageSize, c.DefaultPageSize))
+	setDefault(&c.Auth.Mode, "token")
+	setDefault(&c.Auth.Issuer, DefaultIssuer)
+	setDefault(&c.Auth.MaxTokenTTL, DefaultMaxTokenTTL)
+	setDefault(&c.Auth.Leeway, DefaultLeeway)
 	for i := range c.APIRoots {
 		for j := range c.APIRoots[i].Collections {
 			col := &c.APIRoots[i].Collections[j]
@@ -145,11 +191,10 @@ var (
 
 // Validate reports the first invalid value, named by its path.
 func (c *Config) Validate() error {
+	if err := c.validateAuth(); err != nil {
+		return err
+	}
 	switch {
-	case c.Auth.Mode == "":
-		return errors.New(`auth.mode: required; only "none" (no authentication: every caller reads and writes everything) is supported so far`)
-	case c.Auth.Mode != "none":
-		return fmt.Errorf(`auth.mode: %q is not supported; use "none"`, c.Auth.Mode)
 	case c.MaxContentLength < 1:
 		return fmt.Errorf("max_content_length: %d must be positive", c.MaxContentLength)
 	case c.DefaultPageSize < 1:
@@ -201,6 +246,9 @@ func (c *Config) Validate() error {
 					return fmt.Errorf("%s.media_types[%d]: %q is not a STIX media type", at, k, mt)
 				}
 			}
+			if err := c.validateAccess(at, col); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -225,4 +273,136 @@ func (r *APIRoot) Collection(key string) (*Collection, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Roles a principal may hold.
+var Roles = []string{"read", "write", "audit", "admin"}
+
+// TLPLevels are the values of max_tlp, least restrictive first.
+var TLPLevels = []string{"clear", "white", "green", "amber", "amber+strict", "red"}
+
+var (
+	orgID   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	keyAlgs = []string{"EdDSA", "ES256", "RS256"}
+)
+
+// HubKeyID is the kid of tokens the hub signs itself; no organization key
+// may use it.
+const HubKeyID = "hub"
+
+func (c *Config) validateAuth() error {
+	a := c.Auth
+	switch {
+	case a.Mode != "token" && a.Mode != "none":
+		return fmt.Errorf(`auth.mode: %q must be "token" or "none"`, a.Mode)
+	case a.Mode == "token" && a.Audience == "":
+		return errors.New("auth.audience: required: tokens must name this hub in their aud claim")
+	case a.MaxTokenTTL <= 0:
+		return fmt.Errorf("auth.max_token_ttl: %v must be positive", a.MaxTokenTTL)
+	case a.Leeway < 0 || a.Leeway > 5*time.Minute:
+		return fmt.Errorf("auth.leeway: %v must be between 0 and 5m", a.Leeway)
+	}
+	orgs := map[string]string{}
+	identities := map[string]string{}
+	kids := map[string]string{HubKeyID: "the hub's own key"}
+	for i, org := range c.Organizations {
+		at := fmt.Sprintf("organizations[%d]", i)
+		switch {
+		case !orgID.MatchString(org.ID):
+			return fmt.Errorf("%s.id: %q must be lowercase letters, digits, '_' or '-'", at, org.ID)
+		case orgs[org.ID] != "":
+			return fmt.Errorf("%s.id: %q is already used by %s", at, org.ID, orgs[org.ID])
+		case !validSTIXID(org.Identity):
+			return fmt.Errorf("%s.identity: %q is not a STIX identity id (identity--<UUID>)", at, org.Identity)
+		case identities[org.Identity] != "":
+			return fmt.Errorf("%s.identity: %s is already used by %s", at, org.Identity, identities[org.Identity])
+		}
+		orgs[org.ID], identities[org.Identity] = at, at
+		for j, k := range org.Keys {
+			at := fmt.Sprintf("%s.keys[%d]", at, j)
+			switch {
+			case k.KID == "":
+				return fmt.Errorf("%s.kid: required", at)
+			case kids[k.KID] != "":
+				return fmt.Errorf("%s.kid: %q is already used by %s", at, k.KID, kids[k.KID])
+			case !slices.Contains(keyAlgs, k.Alg):
+				return fmt.Errorf("%s.alg: %q must be one of %s", at, k.Alg, strings.Join(keyAlgs, ", "))
+			case (k.PublicKeyFile == "") == (k.PublicKey == ""):
+				return fmt.Errorf("%s: give exactly one of public_key_file and public_key", at)
+			}
+			kids[k.KID] = at
+		}
+		names := map[string]bool{}
+		for j, k := range org.APIKeys {
+			at := fmt.Sprintf("%s.api_keys[%d]", at, j)
+			switch {
+			case !orgID.MatchString(k.Name):
+				return fmt.Errorf("%s.name: %q must be lowercase letters, digits, '_' or '-'", at, k.Name)
+			case names[k.Name]:
+				return fmt.Errorf("%s.name: %q is already used in this organization", at, k.Name)
+			case !strings.HasPrefix(k.Hash, "$argon2id$"):
+				return fmt.Errorf("%s.hash: must be an $argon2id$ hash as taxiihub apikey new prints (never the secret)", at)
+			}
+			names[k.Name] = true
+			if err := validRoles(at+".roles", k.Roles); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func validSTIXID(id string) bool {
+	typ, err := stix.SplitID(id)
+	return err == nil && typ == "identity"
+}
+
+func validRoles(at string, roles []string) error {
+	if len(roles) == 0 {
+		return fmt.Errorf("%s: at least one of %s", at, strings.Join(Roles, ", "))
+	}
+	for i, r := range roles {
+		if !slices.Contains(Roles, r) {
+			return fmt.Errorf("%s[%d]: %q is not one of %s", at, i, r, strings.Join(Roles, ", "))
+		}
+	}
+	return nil
+}
+
+// validateAccess checks a collection's read and write lists and TLP ceiling.
+func (c *Config) validateAccess(at string, col Collection) error {
+	for _, list := range []struct {
+		name string
+		orgs []string
+	}{{"read", col.Read}, {"write", col.Write}} {
+		for i, org := range list.orgs {
+			if org != "*" && c.Organization(org) == nil {
+				return fmt.Errorf("%s.%s[%d]: no organization %q", at, list.name, i, org)
+			}
+		}
+	}
+	if col.MaxTLP != "" && !slices.Contains(TLPLevels, col.MaxTLP) {
+		return fmt.Errorf("%s.max_tlp: %q must be one of %s", at, col.MaxTLP, strings.Join(TLPLevels, ", "))
+	}
+	return nil
+}
+
+// Organization returns the organization with id, or nil.
+func (c *Config) Organization(id string) *Organization {
+	for i := range c.Organizations {
+		if c.Organizations[i].ID == id {
+			return &c.Organizations[i]
+		}
+	}
+	return nil
+}
+
+// Collection returns the collection with id in any API root, or nil.
+func (c *Config) Collection(id string) *Collection {
+	for i := range c.APIRoots {
+		if col, ok := c.APIRoots[i].Collection(id); ok {
+			return col
+		}
+	}
+	return nil
 }

@@ -57,7 +57,7 @@ func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 		{"unknown key", "listen: x\nlisten_port: 3\n" + minimal, "listen_port"},
 		{"unknown nested key", strings.Replace(minimal, "alias:", "alais:", 1), "alais"},
 		{"wrong type", "max_content_length: lots\n" + minimal, "lots"},
-		{"no auth mode", strings.Replace(minimal, "auth: {mode: none}", "", 1), "auth.mode"},
+		{"token mode without audience", strings.Replace(minimal, "auth: {mode: none}", "", 1), "auth.audience"},
 		{"unsupported auth mode", strings.Replace(minimal, "mode: none", "mode: jwt", 1), "auth.mode"},
 		{"negative size", "max_content_length: -1\n" + minimal, "max_content_length"},
 		{"page sizes", "default_page_size: 50\nmax_page_size: 10\n" + minimal, "max_page_size"},

@@ -74,8 +74,8 @@ func (s *Server) describe(c echo.Context, col *config.Collection) (collectionRes
 		Title:       col.Title,
 		Description: col.Description,
 		Alias:       col.Alias,
-		CanRead:     s.policy.CanRead(p, col.ID),
-		CanWrite:    s.policy.CanWrite(p, col.ID),
+		CanRead:     s.state.Load().policy.CanRead(p, col.ID),
+		CanWrite:    s.state.Load().policy.CanWrite(p, col.ID),
 		MediaTypes:  col.MediaTypes,
 	}
 	return cr, cr.CanRead || cr.CanWrite

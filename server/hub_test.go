@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -33,15 +34,18 @@ type hub struct {
 	dbPath string
 	key    []byte
 	srv    *httptest.Server
+	server *server.Server
 	store  *boltstore.Store
 	cfg    *config.Config
+	hubKey ed25519.PrivateKey
 }
 
 type hubOption func(*hubSetup)
 
 type hubSetup struct {
-	cfg   *config.Config
-	authn auth.Authenticator
+	cfg    *config.Config
+	authn  auth.Authenticator // nil: the Authority of cfg
+	hubKey ed25519.PrivateKey
 }
 
 func withConfig(mutate func(*config.Config)) hubOption {
@@ -52,13 +56,15 @@ func withAuthenticator(a auth.Authenticator) hubOption {
 	return func(s *hubSetup) { s.authn = a }
 }
 
-// testConfig is testdata/hub.yaml, the sample config the README shows.
+// testConfig is testdata/hub.yaml, the sample config the README shows,
+// with authentication off: tests of access use withTokens.
 func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	cfg, err := config.Load("../testdata/hub.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Auth.Mode = "none"
 	return cfg
 }
 
@@ -66,7 +72,8 @@ func newHub(t testing.TB, opts ...hubOption) *hub {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
-	h := &hub{t: t, dbPath: filepath.Join(t.TempDir(), "hub.db"), key: key}
+	_, hubKey, _ := ed25519.GenerateKey(rand.Reader)
+	h := &hub{t: t, dbPath: filepath.Join(t.TempDir(), "hub.db"), key: key, hubKey: hubKey}
 	h.start(opts...)
 	return h
 }
@@ -75,21 +82,29 @@ func newHub(t testing.TB, opts ...hubOption) *hub {
 // on the same file and key.
 func (h *hub) start(opts ...hubOption) {
 	t := h.t
-	setup := &hubSetup{cfg: testConfig(t), authn: auth.Anonymous{}}
+	setup := &hubSetup{cfg: testConfig(t), hubKey: h.hubKey}
 	for _, o := range opts {
 		o(setup)
+	}
+	authority, err := auth.New(setup.cfg, h.hubKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn := setup.authn
+	if authn == nil {
+		authn = authority
 	}
 	st, err := boltstore.Open(h.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(setup.cfg, server.Options{
-		Store: st, Authenticator: setup.authn, Policy: auth.RolePolicy{}, CursorKey: h.key,
+		Store: st, Authenticator: authn, Policy: authority, CursorKey: h.key,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.store, h.cfg = st, setup.cfg
+	h.store, h.cfg, h.server = st, setup.cfg, srv
 	h.srv = httptest.NewServer(srv)
 	h.url = h.srv.URL
 	t.Cleanup(h.stop)

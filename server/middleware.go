@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/auth"
@@ -10,21 +12,40 @@ import (
 
 const principalKey = "taxiihub.principal"
 
-// authenticate establishes the request's principal or answers 401.
+// authenticate establishes the request's principal or answers 401. An
+// address that keeps failing is slowed down with 429s.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p, err := s.authn.Authenticate(c.Request())
+		addr := remoteHost(c.Request())
+		if wait := s.failures.wait(addr); wait > 0 {
+			e := newError(http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
+			e.header = http.Header{"Retry-After": {strconv.Itoa(int(wait.Seconds()) + 1)}}
+			return e
+		}
+		st := s.state.Load()
+		p, err := st.authn.Authenticate(c.Request())
 		if err != nil {
+			s.failures.failed(addr)
 			e := newError(http.StatusUnauthorized, "%v", err)
 			if !errors.Is(err, auth.ErrUnauthenticated) {
 				e.description = "the credentials could not be checked"
 			}
-			e.header = http.Header{"Www-Authenticate": {`Bearer realm="taxiihub"`}}
+			e.header = http.Header{"Www-Authenticate": st.authn.Challenges()}
 			return e
 		}
 		c.Set(principalKey, p)
 		return next(c)
 	}
+}
+
+// remoteHost is the address the connection comes from. Forwarding headers
+// are not trusted: anyone can send them.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func principal(c echo.Context) auth.Principal {

@@ -51,13 +51,22 @@ func (s *Server) postObjects(c echo.Context) error {
 	}
 	objs := make([]store.Object, 0, len(env.Objects))
 	opts := stix.Options{RefuseCustom: !col.CustomAllowed()}
+	p, policy := principal(c), s.state.Load().policy
 	for i, raw := range env.Objects {
 		m, problems := stix.Validate(raw, opts)
-		if stix.Err(problems) != nil {
+		refusal := stix.Summary(problems)
+		if stix.Err(problems) == nil {
+			if err := policy.CheckObject(p, col.ID, m); err != nil {
+				refusal = err.Error()
+			} else {
+				refusal = ""
+			}
+		}
+		if refusal != "" {
 			st.Failures = append(st.Failures, store.Detail{
 				ID:      m.ID,
 				Version: m.VersionText,
-				Message: fmt.Sprintf("objects[%d]: %s", i, stix.Summary(problems)),
+				Message: fmt.Sprintf("objects[%d]: %s", i, refusal),
 			})
 			continue
 		}

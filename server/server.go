@@ -29,13 +29,19 @@ type Options struct {
 
 // Server is the hub's http.Handler.
 type Server struct {
-	echo    *echo.Echo
-	cfg     atomic.Pointer[config.Config]
-	store   store.Store
-	authn   auth.Authenticator
-	policy  auth.Policy
-	cursors cursorCodec
-	log     *slog.Logger
+	echo     *echo.Echo
+	state    atomic.Pointer[state]
+	store    store.Store
+	cursors  cursorCodec
+	failures *failureLimiter
+	log      *slog.Logger
+}
+
+// state is what a configuration reload replaces, all at once.
+type state struct {
+	cfg    *config.Config
+	authn  auth.Authenticator
+	policy auth.Policy
 }
 
 // New builds the whole hub for cfg.
@@ -50,14 +56,13 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{
-		echo:    echo.New(),
-		store:   opts.Store,
-		authn:   opts.Authenticator,
-		policy:  opts.Policy,
-		cursors: cursorCodec{key: opts.CursorKey},
-		log:     opts.Logger,
+		echo:     echo.New(),
+		store:    opts.Store,
+		cursors:  cursorCodec{key: opts.CursorKey},
+		failures: newFailureLimiter(),
+		log:      opts.Logger,
 	}
-	s.cfg.Store(cfg)
+	s.Reload(cfg, opts.Authenticator, opts.Policy)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
@@ -70,5 +75,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.echo.ServeHTTP(w, r)
 }
 
+// Reload puts a new configuration, and the authenticator and policy built
+// from it, in force for every request that starts afterwards. Requests in
+// flight finish under the old one.
+func (s *Server) Reload(cfg *config.Config, authn auth.Authenticator, policy auth.Policy) {
+	s.state.Store(&state{cfg: cfg, authn: authn, policy: policy})
+}
+
 // config returns the configuration in force.
-func (s *Server) config() *config.Config { return s.cfg.Load() }
+func (s *Server) config() *config.Config { return s.state.Load().cfg }

@@ -52,6 +52,9 @@ type Meta struct {
 	SpecVersion string
 	Version     time.Time
 	VersionText string // modified, else created, exactly as the object carries it
+
+	CreatedByRef string   // the identity that claims to have made the object
+	MarkingRefs  []string // object_marking_refs: markings of the whole object
 }
 
 var observables = map[string]bool{

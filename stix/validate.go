@@ -171,6 +171,14 @@ func (v *validator) identify() Meta {
 	default:
 		m.SpecVersion = "2.1"
 	}
+	m.CreatedByRef, _ = v.obj["created_by_ref"].(string)
+	if refs, ok := v.obj["object_marking_refs"].([]any); ok {
+		for _, r := range refs {
+			if s, ok := r.(string); ok {
+				m.MarkingRefs = append(m.MarkingRefs, s)
+			}
+		}
+	}
 	for _, name := range []string{"modified", "created"} {
 		text, ok := v.obj[name].(string)
 		if !ok || m.VersionText != "" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 )
 
@@ -18,6 +19,9 @@ func configCommand() *cobra.Command {
 			cfg, err := config.Load(configPath)
 			if err != nil {
 				return err
+			}
+			if _, err := auth.New(cfg, nil); err != nil { // reads the organizations' keys
+				return fmt.Errorf("%s: %w", configPath, err)
 			}
 			collections := 0
 			for _, root := range cfg.APIRoots {

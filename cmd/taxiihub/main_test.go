@@ -40,7 +40,7 @@ func TestConfigCheck(t *testing.T) {
 	if err := run(context.Background(), []string{"config", "check", "--config", "../../testdata/hub.yaml"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "ok (1 API roots, 2 collections)") {
+	if !strings.Contains(out.String(), "ok (1 API roots, 4 collections)") {
 		t.Fatalf("output %q", out.String())
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
@@ -73,6 +73,11 @@ func TestServe_RealBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	objects := "/election2020/collections/indicators/objects/"
+	out, err := exec.Command(bin, "token", "issue", "--config", cfg, "--org", "fbi", "--sub", "e2e", "--roles", "read,write", "--ttl", "1h").Output()
+	if err != nil {
+		t.Fatalf("token issue: %v", err)
+	}
+	bearer := "Bearer " + strings.TrimSpace(string(out))
 
 	for round := range 2 {
 		cmd := exec.Command(bin, "serve", "--config", cfg)
@@ -84,13 +89,19 @@ func TestServe_RealBinary(t *testing.T) {
 		if round == 0 {
 			req, _ := http.NewRequest(http.MethodPost, base+objects, bytes.NewReader(bundle))
 			req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+			req.Header.Set("Authorization", bearer)
 			res, err := http.DefaultClient.Do(req)
 			if err != nil || res.StatusCode != http.StatusAccepted {
 				t.Fatalf("POST: %v %v", res, err)
 			}
 			res.Body.Close()
 		}
-		res, err := http.Get(base + objects)
+		if res, err := http.Get(base + objects); err != nil || res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("GET without a token: %v %v", res, err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, base+objects, nil)
+		req.Header.Set("Authorization", bearer)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +116,7 @@ func TestServe_RealBinary(t *testing.T) {
 			t.Fatalf("round %d: exit after SIGTERM: %v", round, err)
 		}
 	}
-	for path, want := range map[string]os.FileMode{"data": 0o700, "data/cursor.key": 0o600, "data/hub.db": 0o600} {
+	for path, want := range map[string]os.FileMode{"data": 0o700, "data/cursor.key": 0o600, "data/hub.key": 0o600, "data/hub.db": 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, path))
 		if err != nil || fi.Mode().Perm() != want {
 			t.Errorf("%s: mode %v, %v; want %v", path, fi.Mode().Perm(), err, want)

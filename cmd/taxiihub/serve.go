@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,25 +37,44 @@ func serveCommand() *cobra.Command {
 				return err
 			}
 			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
-			return serve(cmd.Context(), cfg, log)
+			return serve(cmd.Context(), configPath, cfg, log)
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "hub.yaml", "path of the hub's config file")
 	return cmd
 }
 
-// serve runs the hub until ctx is cancelled.
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+// serve runs the hub until ctx is cancelled, reloading its config on SIGHUP.
+func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog.Logger) error {
 	st, h, err := openHub(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := h.reload(configPath); err != nil {
+				log.Error("config reload refused; the previous config stays in force", "err", err)
+				continue
+			}
+			log.Info("config reloaded", "config", configPath)
+		}
+	}()
 	return listenAndServe(ctx, cfg.Listen, h, log, nil)
 }
 
+// hub is the server with what it needs to reload its config.
+type hub struct {
+	*server.Server
+	hubKey  ed25519.PublicKey
+	dataDir string
+}
+
 // openHub opens the data directory and builds the server over it.
-func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, http.Handler, error) {
+func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data_dir: %w", err)
 	}
@@ -60,15 +82,23 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, http.Handl
 	if err != nil {
 		return nil, nil, err
 	}
+	hubKey, err := auth.LoadOrCreateHubKey(filepath.Join(cfg.DataDir, hubKeyFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	authority, err := auth.New(cfg, hubKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, nil, err
+	}
 	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"))
 	if err != nil {
 		return nil, nil, err
 	}
-	log.Warn("AUTHENTICATION IS OFF (auth.mode: none): every caller can read, write and delete every collection; use this only on a trusted machine")
-	h, err := server.New(cfg, server.Options{
+	warnIfOpen(cfg, log)
+	srv, err := server.New(cfg, server.Options{
 		Store:         st,
-		Authenticator: auth.Anonymous{},
-		Policy:        auth.RolePolicy{},
+		Authenticator: authority,
+		Policy:        authority,
 		CursorKey:     cursorKey,
 		Logger:        log,
 	})
@@ -76,7 +106,34 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, http.Handl
 		st.Close()
 		return nil, nil, err
 	}
-	return st, h, nil
+	return st, &hub{Server: srv, hubKey: hubKey.Public().(ed25519.PublicKey), dataDir: cfg.DataDir}, nil
+}
+
+// hubKeyFile is the hub's token-signing key, in data_dir.
+const hubKeyFile = "hub.key"
+
+// reload reads the config again and puts it in force, unless it is invalid.
+// Settings fixed at start (listen, data_dir) keep their old values.
+func (h *hub) reload(configPath string) error {
+	cfg, err := config.Load(configPath)
+	if err != nil {
+		return err
+	}
+	if cfg.DataDir != h.dataDir {
+		return fmt.Errorf("data_dir changed from %s to %s: restart the hub to move it", h.dataDir, cfg.DataDir)
+	}
+	authority, err := auth.New(cfg, h.hubKey)
+	if err != nil {
+		return err
+	}
+	h.Reload(cfg, authority, authority)
+	return nil
+}
+
+func warnIfOpen(cfg *config.Config, log *slog.Logger) {
+	if cfg.Auth.Mode == "none" {
+		log.Warn("AUTHENTICATION IS OFF (auth.mode: none): every caller can read, write and delete every collection; use this only on a trusted machine")
+	}
 }
 
 // listenAndServe serves h on addr until ctx is cancelled, then shuts down

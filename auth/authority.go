@@ -1,0 +1,187 @@
+package auth
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/stix"
+)
+
+// Authority authenticates requests and applies the collection policy of
+// one configuration. Build a new one when the configuration changes.
+type Authority struct {
+	cfg     *config.Config
+	hubKey  ed25519.PublicKey
+	orgKeys map[string]orgKey // by kid
+
+	mu       sync.Mutex
+	verified map[[sha256.Size]byte]Principal // API keys already checked, by hash of user and secret
+}
+
+type orgKey struct {
+	org, alg string
+	pub      any
+}
+
+// maxVerified bounds the cache of checked API keys.
+const maxVerified = 4096
+
+// New builds the Authority of cfg; hubKey verifies hub-issued tokens. It
+// reads and checks every organization's public keys.
+func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
+	a := &Authority{cfg: cfg, hubKey: hubKey, orgKeys: map[string]orgKey{}, verified: map[[sha256.Size]byte]Principal{}}
+	for i, org := range cfg.Organizations {
+		for j, k := range org.Keys {
+			data := []byte(k.PublicKey)
+			if k.PublicKeyFile != "" {
+				var err error
+				if data, err = os.ReadFile(k.PublicKeyFile); err != nil {
+					return nil, fmt.Errorf("organizations[%d].keys[%d].public_key_file: %w", i, j, err)
+				}
+			}
+			pub, err := parsePublicKey(data, k.Alg)
+			if err != nil {
+				return nil, fmt.Errorf("organizations[%d].keys[%d] (%s): %w", i, j, k.KID, err)
+			}
+			a.orgKeys[k.KID] = orgKey{org: org.ID, alg: k.Alg, pub: pub}
+		}
+	}
+	return a, nil
+}
+
+// Authenticate implements Authenticator: Bearer (or Token) JWTs, and Basic
+// with an API key or a JWT as the password.
+func (a *Authority) Authenticate(r *http.Request) (Principal, error) {
+	if a.cfg.Auth.Mode == "none" {
+		return Principal{Subject: "anonymous", Roles: config.Roles, Method: MethodNone}, nil
+	}
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		return Principal{}, refuse("no credentials: send Authorization: Bearer <token>, or Basic with an API key")
+	}
+	scheme, value, _ := strings.Cut(header, " ")
+	value = strings.TrimSpace(value)
+	switch strings.ToLower(scheme) {
+	case "bearer", "token":
+		return a.verifyToken(value)
+	case "basic":
+		user, secret, ok := r.BasicAuth()
+		if !ok {
+			return Principal{}, refuse("malformed Basic credentials")
+		}
+		if looksLikeJWT(secret) {
+			return a.verifyToken(secret)
+		}
+		return a.verifyAPIKey(user, secret)
+	}
+	return Principal{}, refuse("unsupported authorization scheme %q", scheme)
+}
+
+func looksLikeJWT(s string) bool {
+	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
+}
+
+// verifyAPIKey checks user ("org/name", or "name" when no other
+// organization has a key of that name) and secret against the hashes in the
+// config. Successes are remembered, so that a client polling page by page
+// does not pay for argon2id on every request.
+func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
+	sum := sha256.Sum256([]byte(user + "\x00" + secret))
+	a.mu.Lock()
+	p, ok := a.verified[sum]
+	a.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	orgID, name, qualified := strings.Cut(user, "/")
+	if !qualified {
+		orgID, name = "", user
+	}
+	var found *config.APIKey
+	for i := range a.cfg.Organizations {
+		org := &a.cfg.Organizations[i]
+		if qualified && org.ID != orgID {
+			continue
+		}
+		for j := range org.APIKeys {
+			if org.APIKeys[j].Name == name {
+				if found != nil {
+					return Principal{}, refuse("API key name %q is used by several organizations: give the user as org/name", name)
+				}
+				found, orgID = &org.APIKeys[j], org.ID
+			}
+		}
+	}
+	if found == nil || !checkAPIKey(found.Hash, secret) {
+		return Principal{}, refuse("unknown API key or wrong secret")
+	}
+	p = Principal{Org: orgID, Subject: "api-key:" + name, Roles: found.Roles, Method: MethodAPIKey}
+	a.mu.Lock()
+	if len(a.verified) >= maxVerified {
+		clear(a.verified)
+	}
+	a.verified[sum] = p
+	a.mu.Unlock()
+	return p, nil
+}
+
+// Challenges implements Authenticator.
+func (a *Authority) Challenges() []string {
+	challenges := []string{`Bearer realm="taxiihub"`}
+	for _, org := range a.cfg.Organizations {
+		if len(org.APIKeys) > 0 {
+			return append(challenges, `Basic realm="taxiihub"`)
+		}
+	}
+	return challenges
+}
+
+// CanRead implements Policy: the read role, and the organization in the
+// collection's read list.
+func (a *Authority) CanRead(p Principal, collectionID string) bool {
+	col := a.cfg.Collection(collectionID)
+	return col != nil && p.Has(RoleRead) && a.listed(p, col.Read)
+}
+
+// CanWrite implements Policy: the write role, and the organization in the
+// collection's write list.
+func (a *Authority) CanWrite(p Principal, collectionID string) bool {
+	col := a.cfg.Collection(collectionID)
+	return col != nil && p.Has(RoleWrite) && a.listed(p, col.Write)
+}
+
+func (a *Authority) listed(p Principal, orgs []string) bool {
+	if a.cfg.Auth.Mode == "none" {
+		return true
+	}
+	return p.Org != "" && (slices.Contains(orgs, "*") || slices.Contains(orgs, p.Org))
+}
+
+// CheckObject implements Policy.
+func (a *Authority) CheckObject(p Principal, collectionID string, m stix.Meta) error {
+	if m.CreatedByRef != "" && p.Org != "" {
+		for _, org := range a.cfg.Organizations {
+			if org.Identity == m.CreatedByRef && org.ID != p.Org {
+				return fmt.Errorf("created_by_ref: %s is the identity of organization %s; you post as %s", m.CreatedByRef, org.ID, p.Org)
+			}
+		}
+	}
+	col := a.cfg.Collection(collectionID)
+	if col == nil || col.MaxTLP == "" {
+		return nil
+	}
+	ceiling, _ := stix.ParseTLP(col.MaxTLP)
+	for _, ref := range m.MarkingRefs {
+		if level, ok := stix.TLPOf(ref); ok && level > ceiling {
+			return fmt.Errorf("object_marking_refs: %s (%s) is above this collection's ceiling, %s", level, ref, ceiling)
+		}
+	}
+	return nil
+}

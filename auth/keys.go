@@ -1,0 +1,111 @@
+package auth
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+)
+
+// LoadOrCreateHubKey reads the hub's Ed25519 signing key (PKCS #8 PEM) from
+// path, creating it with mode 0600 on first use.
+func LoadOrCreateHubKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create hub key: %w", err)
+		}
+		defer f.Close()
+		if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+			return nil, fmt.Errorf("write hub key: %w", err)
+		}
+		return key, f.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read hub key: %w", err)
+	}
+	signer, err := ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("hub key %s: %w", path, err)
+	}
+	key, ok := signer.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("hub key %s: not an Ed25519 key", path)
+	}
+	return key, nil
+}
+
+// ParsePrivateKey reads a PEM private key: PKCS #8, or the EC and RSA
+// forms openssl writes.
+func ParsePrivateKey(data []byte) (any, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if key, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		return key, nil
+	}
+	if key, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return key, nil
+	}
+	if key, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return key, nil
+	}
+	return nil, errors.New("not a PKCS #8, EC or RSA private key")
+}
+
+// parsePublicKey reads a PEM public key and checks that it suits alg.
+func parsePublicKey(data []byte, alg string) (any, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("not a PKIX public key: %w", err)
+	}
+	switch k := key.(type) {
+	case ed25519.PublicKey:
+		if alg == "EdDSA" {
+			return k, nil
+		}
+	case *ecdsa.PublicKey:
+		if alg == "ES256" && k.Curve == elliptic.P256() {
+			return k, nil
+		}
+	case *rsa.PublicKey:
+		if alg == "RS256" {
+			if k.N.BitLen() < 2048 {
+				return nil, fmt.Errorf("RSA key of %d bits; at least 2048 are required", k.N.BitLen())
+			}
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("a %T does not suit alg %s (EdDSA: Ed25519, ES256: ECDSA P-256, RS256: RSA)", key, alg)
+}
+
+// PublicPEM encodes a public key as PKIX PEM, the form organizations
+// register in the config.
+func PublicPEM(pub any) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+}

@@ -1,0 +1,194 @@
+package auth
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/taxiihub/taxiihub/config"
+)
+
+// Claims are the claims of a hub token.
+type Claims struct {
+	jwt.RegisteredClaims
+	Org   string   `json:"org,omitempty"`
+	Roles []string `json:"roles"`
+}
+
+// TokenRequest describes a token to issue.
+type TokenRequest struct {
+	Issuer   string
+	Audience string
+	Org      string
+	Subject  string
+	Roles    []string
+	TTL      time.Duration
+}
+
+// IssueToken signs a token with key: the hub's Ed25519 key (kid "hub"), or
+// an organization's private key registered under kid with its algorithm.
+func IssueToken(req TokenRequest, key crypto.Signer, kid string) (string, error) {
+	var method jwt.SigningMethod
+	switch k := key.(type) {
+	case ed25519.PrivateKey:
+		method = jwt.SigningMethodEdDSA
+	case *ecdsa.PrivateKey:
+		method = jwt.SigningMethodES256
+	case *rsa.PrivateKey:
+		method = jwt.SigningMethodRS256
+	default:
+		return "", fmt.Errorf("cannot sign with a %T", k)
+	}
+	now := time.Now()
+	jti := make([]byte, 16)
+	rand.Read(jti)
+	token := jwt.NewWithClaims(method, Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    req.Issuer,
+			Subject:   req.Subject,
+			Audience:  jwt.ClaimStrings{req.Audience},
+			ExpiresAt: jwt.NewNumericDate(now.Add(req.TTL)),
+			NotBefore: jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ID:        hex.EncodeToString(jti),
+		},
+		Org:   req.Org,
+		Roles: req.Roles,
+	})
+	token.Header["kid"] = kid
+	return token.SignedString(key)
+}
+
+// refuse wraps ErrUnauthenticated with a reason safe to show the caller.
+func refuse(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUnauthenticated, fmt.Sprintf(format, args...))
+}
+
+// tokenHeader reads a JWT's header without trusting it: it only picks the
+// key, whose pinned algorithm then decides.
+func tokenHeader(raw string) (kid string, err error) {
+	head, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return "", refuse("malformed token")
+	}
+	data, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return "", refuse("malformed token header")
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return "", refuse("malformed token header")
+	}
+	return h.Kid, nil
+}
+
+// verifyToken checks every rule a token must meet and returns its principal.
+func (a *Authority) verifyToken(raw string) (Principal, error) {
+	kid, err := tokenHeader(raw)
+	if err != nil {
+		return Principal{}, err
+	}
+	key, alg, keyOrg, method := any(a.hubKey), "EdDSA", "", MethodHubJWT
+	if kid != "" && kid != config.HubKeyID {
+		k, ok := a.orgKeys[kid]
+		if !ok {
+			return Principal{}, refuse("unknown key id %q", kid)
+		}
+		key, alg, keyOrg, method = k.pub, k.alg, k.org, MethodOrgJWT
+	}
+	auth := a.cfg.Auth
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{alg}),
+		jwt.WithAudience(auth.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(auth.Leeway),
+	)
+	var c Claims
+	if _, err := parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
+		return Principal{}, refuse("%s", tokenProblem(err, alg))
+	}
+	switch {
+	case method == MethodHubJWT && c.Issuer != auth.Issuer:
+		return Principal{}, refuse("issuer %q is not this hub's", c.Issuer)
+	case method == MethodOrgJWT && c.Issuer != keyOrg:
+		return Principal{}, refuse("issuer %q is not the organization that owns key %q", c.Issuer, kid)
+	case method == MethodOrgJWT && c.Org != "" && c.Org != keyOrg:
+		return Principal{}, refuse("org %q is not the organization that owns key %q", c.Org, kid)
+	case c.Subject == "":
+		return Principal{}, refuse("the token has no sub")
+	case c.ID == "":
+		return Principal{}, refuse("the token has no jti, so it could not be revoked")
+	case slices.Contains(auth.Revoked, c.ID):
+		return Principal{}, refuse("the token has been revoked")
+	}
+	issued := time.Now()
+	if c.IssuedAt != nil {
+		issued = c.IssuedAt.Time
+	}
+	if c.ExpiresAt.Sub(issued) > auth.MaxTokenTTL+auth.Leeway {
+		return Principal{}, refuse("the token lives longer than max_token_ttl (%v)", auth.MaxTokenTTL)
+	}
+	org := c.Org
+	if method == MethodOrgJWT {
+		org = keyOrg
+	}
+	if a.cfg.Organization(org) == nil {
+		return Principal{}, refuse("unknown organization %q", org)
+	}
+	if err := checkRoles(c.Roles); err != nil {
+		return Principal{}, err
+	}
+	return Principal{Org: org, Subject: c.Subject, Roles: c.Roles, TokenID: c.ID, Method: method}, nil
+}
+
+func checkRoles(roles []string) error {
+	if len(roles) == 0 {
+		return refuse("the token grants no roles")
+	}
+	for _, r := range roles {
+		if !slices.Contains(config.Roles, r) {
+			return refuse("unknown role %q", r)
+		}
+	}
+	return nil
+}
+
+// tokenProblem says why jwt refused a token, without echoing it.
+func tokenProblem(err error, alg string) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if strings.Contains(err.Error(), "signing method") {
+			return "the token is not signed with " + alg + ", the only algorithm accepted for its key"
+		}
+		return "invalid signature"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "the token is not signed with " + alg + ", the only algorithm accepted for its key"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "the token has no exp"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "the token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "the token is not valid yet (nbf)"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "the token was issued in the future (iat)"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "the token is for another audience"
+	}
+	return "invalid token"
+}
