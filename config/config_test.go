@@ -49,6 +49,46 @@ func TestParse_SampleConfig(t *testing.T) {
 	}
 }
 
+const withOrgs = `
+auth: {audience: hub-test}
+organizations:
+  - id: fbi
+    identity: identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f
+    keys:
+      - {kid: fbi-2026, alg: EdDSA, public_key_file: keys/fbi.pub}
+    api_keys:
+      - {name: sentinel, hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", roles: [read]}
+  - id: dhs
+    identity: identity--5c82c336-f7f2-41df-8bf4-748e2f3dd8f9
+api_roots:
+  - path: election2020
+    title: 2020 election
+    collections:
+      - id: 5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10
+        title: Indicators
+        read: ["*"]
+        write: [fbi, dhs]
+        max_tlp: amber
+`
+
+func TestParse_TokenModeDefaults(t *testing.T) {
+	cfg, err := Parse([]byte(withOrgs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Auth
+	if a.Mode != "token" || a.Issuer != "taxiihub" || a.MaxTokenTTL != DefaultMaxTokenTTL || a.Leeway != DefaultLeeway {
+		t.Fatalf("auth = %+v", a)
+	}
+	if cfg.Organization("dhs") == nil || cfg.Organization("nsa") != nil || cfg.Collection("5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10") == nil {
+		t.Fatal("lookups failed")
+	}
+	cfg, err = Parse([]byte(strings.Replace(withOrgs, "auth: {audience: hub-test}", "auth: {audience: hub-test, max_token_ttl: 8h, leeway: 1m}", 1)))
+	if err != nil || cfg.Auth.MaxTokenTTL.Hours() != 8 || cfg.Auth.Leeway.Minutes() != 1 {
+		t.Fatalf("durations: %+v, %v", cfg.Auth, err)
+	}
+}
+
 func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
@@ -80,6 +120,21 @@ func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 		{"duplicate path", minimal + `  - path: election2020
     title: again
 `, "api_roots[1].path"},
+		{"bad ttl", strings.Replace(withOrgs, "{audience: hub-test}", "{audience: hub-test, max_token_ttl: forever}", 1), "forever"},
+		{"negative ttl", strings.Replace(withOrgs, "{audience: hub-test}", "{audience: hub-test, max_token_ttl: -1h}", 1), "auth.max_token_ttl"},
+		{"huge leeway", strings.Replace(withOrgs, "{audience: hub-test}", "{audience: hub-test, leeway: 1h}", 1), "auth.leeway"},
+		{"bad org id", strings.Replace(withOrgs, "id: dhs", "id: DHS!", 1), "organizations[1].id"},
+		{"duplicate org", strings.Replace(withOrgs, "id: dhs", "id: fbi", 1), "organizations[1].id"},
+		{"bad identity", strings.Replace(withOrgs, "identity--5c82c336", "indicator--5c82c336", 1), "organizations[1].identity"},
+		{"shared identity", strings.Replace(withOrgs, "identity--5c82c336-f7f2-41df-8bf4-748e2f3dd8f9", "identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f", 1), "organizations[1].identity"},
+		{"kid hub", strings.Replace(withOrgs, "kid: fbi-2026", "kid: hub", 1), "organizations[0].keys[0].kid"},
+		{"alg HS256", strings.Replace(withOrgs, "alg: EdDSA", "alg: HS256", 1), "organizations[0].keys[0].alg"},
+		{"key without source", strings.Replace(withOrgs, ", public_key_file: keys/fbi.pub", "", 1), "organizations[0].keys[0]"},
+		{"api key secret in config", strings.Replace(withOrgs, `"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"`, "hunter2", 1), "organizations[0].api_keys[0].hash"},
+		{"api key bad role", strings.Replace(withOrgs, "roles: [read]", "roles: [read, root]", 1), "organizations[0].api_keys[0].roles[1]"},
+		{"api key no role", strings.Replace(withOrgs, "roles: [read]", "roles: []", 1), "organizations[0].api_keys[0].roles"},
+		{"unknown org in write", strings.Replace(withOrgs, "write: [fbi, dhs]", "write: [fbi, nsa]", 1), "api_roots[0].collections[0].write[1]"},
+		{"bad tlp", strings.Replace(withOrgs, "max_tlp: amber", "max_tlp: orange", 1), "api_roots[0].collections[0].max_tlp"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

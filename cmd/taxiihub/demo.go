@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -10,24 +9,23 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
 
-//go:embed demo.yaml
-var demoConfig string
-
 func demoCommand() *cobra.Command {
-	var dir, listen, dataset string
+	var dir, listen, testdata string
 	var reset bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Create (or reuse) a demo hub loaded with election-threat data, and serve it",
+		Short: "Create (or reuse) a demo hub of the election-threat mission, loaded with data, and serve it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if reset {
@@ -35,7 +33,7 @@ func demoCommand() *cobra.Command {
 					return err
 				}
 			}
-			cfg, err := demoSetup(dir, listen)
+			cfg, err := demoSetup(dir, listen, testdata)
 			if err != nil {
 				return err
 			}
@@ -49,25 +47,35 @@ func demoCommand() *cobra.Command {
 			}
 			defer st.Close()
 			collection := cfg.APIRoots[0].Collections[0]
-			added, err := importDir(cmd.Context(), st, collection.ID, dataset)
+			added, err := importDir(cmd.Context(), st, collection.ID, filepath.Join(testdata, "bundles"))
+			if err != nil {
+				return err
+			}
+			tokens, err := demoTokens(cfg)
 			if err != nil {
 				return err
 			}
 			return listenAndServe(cmd.Context(), cfg.Listen, h, log, func(baseURL string) {
-				printDemo(cmd.OutOrStdout(), baseURL, dir, added, cfg)
+				printDemo(cmd.OutOrStdout(), baseURL, dir, added, cfg, tokens)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "taxiihub-demo", "directory for the demo's config and data (reused when it exists)")
 	cmd.Flags().StringVar(&listen, "listen", config.DefaultListen, "address to serve on")
-	cmd.Flags().StringVar(&dataset, "dataset", filepath.Join("testdata", "bundles"), "directory of STIX bundles to load")
+	cmd.Flags().StringVar(&testdata, "testdata", "testdata", "directory with the mission's hub.yaml and bundles/*.json")
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the demo directory first and start over")
 	return cmd
 }
 
-// demoSetup writes the demo config into dir unless it is already there, and
-// loads it.
-func demoSetup(dir, listen string) (*config.Config, error) {
+var (
+	listenLine  = regexp.MustCompile(`(?m)^listen:.*$`)
+	dataDirLine = regexp.MustCompile(`(?m)^data_dir:.*$`)
+)
+
+// demoSetup writes the mission's config (testdata/hub.yaml, with its own
+// listen address and data directory) into dir unless it is already there,
+// and loads it.
+func demoSetup(dir, listen, testdata string) (*config.Config, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -77,12 +85,52 @@ func demoSetup(dir, listen string) (*config.Config, error) {
 	}
 	path := filepath.Join(abs, "hub.yaml")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		text := strings.NewReplacer("{{LISTEN}}", listen, "{{DATA_DIR}}", filepath.Join(abs, "data")).Replace(demoConfig)
+		template, err := os.ReadFile(filepath.Join(testdata, "hub.yaml"))
+		if err != nil {
+			return nil, fmt.Errorf("%w; run from the repository root or pass --testdata", err)
+		}
+		text := listenLine.ReplaceAllLiteralString(string(template), "listen: "+listen)
+		text = dataDirLine.ReplaceAllLiteralString(text, "data_dir: "+filepath.Join(abs, "data"))
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			return nil, err
 		}
 	}
 	return config.Load(path)
+}
+
+// demoToken is a token printed for one organization.
+type demoToken struct {
+	org, roles, token string
+}
+
+// demoTokens issues a hub token for each organization: read and write for
+// members, audit for an organization no collection lists.
+func demoTokens(cfg *config.Config) ([]demoToken, error) {
+	if cfg.Auth.Mode != "token" {
+		return nil, nil
+	}
+	listed := map[string]bool{}
+	for _, root := range cfg.APIRoots {
+		for _, col := range root.Collections {
+			for _, org := range append(col.Read, col.Write...) {
+				listed[org] = true
+			}
+		}
+	}
+	var tokens []demoToken
+	for _, org := range cfg.Organizations {
+		roles := []string{auth.RoleRead, auth.RoleWrite}
+		if !listed[org.ID] {
+			roles = []string{auth.RoleAudit}
+		}
+		req := auth.TokenRequest{Org: org.ID, Subject: "demo-" + org.ID, Roles: roles, TTL: cfg.Auth.MaxTokenTTL}
+		token, err := issueToken(cfg, req, "", "")
+		if err != nil {
+			return nil, err
+		}
+		tokens = append(tokens, demoToken{org.ID, strings.Join(roles, ","), token})
+	}
+	return tokens, nil
 }
 
 // importDir stores every object of every bundle (*.json) in dir into
@@ -95,7 +143,7 @@ func importDir(ctx context.Context, st store.Store, collection, dir string) (int
 		return 0, err
 	}
 	if len(files) == 0 {
-		return 0, fmt.Errorf("dataset %s: no bundles (*.json) there; run from the repository root or pass --dataset", dir)
+		return 0, fmt.Errorf("dataset %s: no bundles (*.json) there; run from the repository root or pass --testdata", dir)
 	}
 	added := 0
 	for _, file := range files {
@@ -128,26 +176,37 @@ func importDir(ctx context.Context, st store.Store, collection, dir string) (int
 	return added, nil
 }
 
-func printDemo(w io.Writer, baseURL, dir string, added int, cfg *config.Config) {
-	objects := baseURL + "/" + cfg.APIRoots[0].Path + "/collections/" + cfg.APIRoots[0].Collections[0].Alias + "/objects/"
+func printDemo(w io.Writer, baseURL, dir string, added int, cfg *config.Config, tokens []demoToken) {
+	root := cfg.APIRoots[0]
+	objects := baseURL + "/" + root.Path + "/collections/" + root.Collections[0].Alias + "/objects/"
+	fmt.Fprintf(w, "\ntaxiihub demo hub: %s/taxii2/\n", baseURL)
+	fmt.Fprintf(w, "  config and data in %s (run again to reuse them, --reset to start over)\n", dir)
+	fmt.Fprintf(w, "  %d new objects loaded from the election-threat dataset\n", added)
+	if len(tokens) == 0 {
+		fmt.Fprintf(w, "  authentication is OFF: anyone who can reach the port can read and write\n")
+	}
+	fmt.Fprintf(w, "\nTokens (valid %v; each organization sees only its collections):\n", cfg.Auth.MaxTokenTTL)
+	example := "TOKEN"
+	for _, t := range tokens {
+		fmt.Fprintf(w, "  %-10s %-11s %s\n", t.org, t.roles, t.token)
+		if t.org == "fbi" {
+			example = t.token
+		}
+	}
 	fmt.Fprintf(w, `
-taxiihub demo hub: %s/taxii2/
-  config and data in %s (run again to reuse them, --reset to start over)
-  %d new objects loaded from the election-threat dataset
-  authentication is OFF in this demo: anyone who can reach the port can read and write
-
-Pull the indicators:
-  curl -sg -H 'Accept: application/taxii+json;version=2.1' '%s?match[type]=indicator'
+Pull the indicators (as the FBI):
+  curl -sg -H 'Accept: application/taxii+json;version=2.1' -H 'Authorization: Bearer %s' '%s?match[type]=indicator'
 
 Post a bundle:
-  curl -s -H 'Content-Type: application/taxii+json;version=2.1' --data-binary @testdata/bundles/election-sample.json %s
+  curl -s -H 'Content-Type: application/taxii+json;version=2.1' -H 'Authorization: Bearer %s' --data-binary @testdata/bundles/election-sample.json %s
 
 With the OASIS Python client (pip install taxii2-client):
   from taxii2client.v21 import Server
-  server = Server("%s/taxii2/")
+  from taxii2client.common import TokenAuth
+  server = Server("%s/taxii2/", auth=TokenAuth(key="%s"))
   collection = server.api_roots[0].collections[0]
   print(collection.get_objects())
 
 Stop with Ctrl-C.
-`, baseURL, dir, added, objects, objects, baseURL)
+`, example, objects, example, objects, baseURL, example)
 }

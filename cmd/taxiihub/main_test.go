@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taxiihub/taxiihub/auth"
 )
 
 // writeConfig writes testdata/hub.yaml with its data_dir and listen address
@@ -145,7 +151,10 @@ func waitForURL(t *testing.T, stderr io.Reader) string {
 	}
 }
 
-var demoURL = regexp.MustCompile(`taxiihub demo hub: (http://\S+)/taxii2/`)
+var (
+	demoURL      = regexp.MustCompile(`taxiihub demo hub: (http://\S+)/taxii2/`)
+	fbiTokenLine = regexp.MustCompile(`(?m)^  fbi +read,write +(\S+)$`)
+)
 
 // TestDemo_LoadsDatasetAndIsIdempotent runs the demo twice in one directory:
 // the first run loads the dataset, the second reuses it and adds nothing.
@@ -156,7 +165,7 @@ func TestDemo_LoadsDatasetAndIsIdempotent(t *testing.T) {
 		out, outW := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--dataset", "../../testdata/bundles"}, outW, io.Discard)
+			done <- run(ctx, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--testdata", "../../testdata"}, outW, io.Discard)
 			outW.Close()
 		}()
 		text, base := readUntil(t, out, demoURL)
@@ -164,8 +173,13 @@ func TestDemo_LoadsDatasetAndIsIdempotent(t *testing.T) {
 		if !strings.Contains(text, wantNew) {
 			t.Errorf("round %d: banner lacks %q:\n%s", round, wantNew, text)
 		}
+		token := fbiTokenLine.FindStringSubmatch(text)
+		if token == nil {
+			t.Fatalf("round %d: no FBI token in the banner:\n%s", round, text)
+		}
 		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/indicators/objects/?match[type]=indicator", nil)
 		req.Header.Set("Accept", "application/taxii+json;version=2.1")
+		req.Header.Set("Authorization", "Bearer "+token[1])
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -245,5 +259,124 @@ func TestStixValidate(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"stix", "validate", "../../testdata/hub.yaml"}, io.Discard, io.Discard); err == nil {
 		t.Fatal("a YAML file was accepted as a bundle")
+	}
+}
+
+// TestServe_SIGHUPReloadsConfig starts the real binary, then changes who may
+// read the law-enforcement collection and sends SIGHUP; an invalid config
+// sent next is refused and the previous one stays in force. An
+// organization signs its own token with its registered key.
+func TestServe_SIGHUPReloadsConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "taxiihub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfgPath := writeConfig(t, dir)
+	// ODNI registers an Ed25519 key and signs its own tokens.
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	keyPath := filepath.Join(dir, "odni.pem")
+	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	pubPEM, _ := auth.PublicPEM(priv.Public())
+	os.WriteFile(filepath.Join(dir, "odni.pub"), pubPEM, 0o600)
+	original, _ := os.ReadFile(cfgPath)
+	withKey := strings.Replace(string(original), "    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n",
+		"    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n    keys:\n      - kid: odni-2026\n        alg: EdDSA\n        public_key_file: "+filepath.Join(dir, "odni.pub")+"\n", 1)
+	os.WriteFile(cfgPath, []byte(withKey), 0o600)
+
+	out, err := exec.Command(bin, "token", "issue", "--config", cfgPath, "--org", "odni", "--sub", "analyst", "--roles", "read", "--ttl", "1h", "--key", keyPath, "--kid", "odni-2026").CombinedOutput()
+	if err != nil {
+		t.Fatalf("token issue --key: %v\n%s", err, out)
+	}
+	token := strings.TrimSpace(string(out))
+
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	logs := make(chan string, 100)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := servingURL.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+			logs <- sc.Text()
+		}
+	}()
+	base := <-found
+	status := func() int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/law-enforcement/objects/", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	waitLog := func(words string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case line := <-logs:
+				if strings.Contains(line, words) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the log never said %q", words)
+			}
+		}
+	}
+	if got := status(); got != http.StatusNotFound {
+		t.Fatalf("ODNI on law-enforcement before the change = %d", got)
+	}
+	os.WriteFile(cfgPath, []byte(strings.Replace(withKey, "read: [fbi, dhs]", "read: [fbi, dhs, odni]", 1)), 0o600)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("config reloaded")
+	if got := status(); got != http.StatusOK {
+		t.Fatalf("ODNI on law-enforcement after the reload = %d", got)
+	}
+	os.WriteFile(cfgPath, []byte("auth: {mode: sometimes}\n"), 0o600)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("config reload refused")
+	if got := status(); got != http.StatusOK {
+		t.Fatalf("after a refused reload = %d; the previous config should stay", got)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+}
+
+func TestTokenIssue_RefusesBadRequests(t *testing.T) {
+	cfg := writeConfig(t, t.TempDir())
+	for _, args := range [][]string{
+		{"--org", "kgb", "--sub", "x"},
+		{"--org", "fbi"},
+		{"--org", "fbi", "--sub", "x", "--roles", "root"},
+		{"--org", "fbi", "--sub", "x", "--ttl", "48h"},
+		{"--org", "fbi", "--sub", "x", "--kid", "fbi-1"},
+		{"--org", "fbi", "--sub", "x", "--key", "/nonexistent.pem", "--kid", "fbi-1"},
+	} {
+		err := run(context.Background(), append([]string{"token", "issue", "--config", cfg}, args...), io.Discard, io.Discard)
+		if err == nil || strings.Contains(err.Error(), "\n") {
+			t.Errorf("token issue %v: %v", args, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"apikey", "new", "--org", "fbi", "--name", "sentinel", "--roles", "read"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `hash: "$argon2id$v=19$`) || !strings.Contains(out.String(), "user fbi/sentinel") {
+		t.Fatalf("apikey new printed:\n%s", out.String())
 	}
 }

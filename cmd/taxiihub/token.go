@@ -27,7 +27,7 @@ func tokenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := auth.TokenRequest{Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Org: org, Subject: sub, TTL: ttl}
+			req := auth.TokenRequest{Org: org, Subject: sub, TTL: ttl}
 			if roles != "" {
 				req.Roles = strings.Split(roles, ",")
 			}
@@ -51,8 +51,10 @@ func tokenCommand() *cobra.Command {
 	return cmd
 }
 
-// issueToken checks a token request against the config and signs it.
+// issueToken checks a token request against the config, fills in the
+// config's audience and issuer, and signs it.
 func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) (string, error) {
+	req.Audience, req.Issuer = cfg.Auth.Audience, cfg.Auth.Issuer
 	o := cfg.Organization(req.Org)
 	switch {
 	case req.Org == "":
