@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type Config struct {
 	DefaultPageSize  int            `yaml:"default_page_size"`  // objects per page when no limit is asked
 	MaxPageSize      int            `yaml:"max_page_size"`      // larger limits are clamped to it
 	Auth             Auth           `yaml:"auth"`
+	Audit            Audit          `yaml:"audit"`
 	Organizations    []Organization `yaml:"organizations"`
 	APIRoots         []APIRoot      `yaml:"api_roots"`
 }
@@ -42,6 +44,41 @@ type Auth struct {
 	MaxTokenTTL time.Duration `yaml:"max_token_ttl"` // longest accepted exp - iat
 	Leeway      time.Duration `yaml:"leeway"`        // clock skew allowed on exp, nbf, iat
 	Revoked     []string      `yaml:"revoked"`       // token ids (jti) refused
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	// A signed checkpoint is written after CheckpointEvery records
+	// (default 1000) and every CheckpointInterval (default 1m).
+	CheckpointEvery    int           `yaml:"checkpoint_every"`
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// Retain, if set, prunes records older than it, such as 400d or 720h.
+	Retain string `yaml:"retain"`
+}
+
+// Retention is Retain as a duration; 0 keeps records forever.
+func (a Audit) Retention() time.Duration {
+	d, _ := parseDays(a.Retain)
+	return d
+}
+
+// parseDays reads a duration that may be given in days ("400d").
+func parseDays(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 400d or 720h", s)
+	}
+	return d, nil
 }
 
 // Organization is a member of the hub.
@@ -165,6 +202,8 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Auth.Issuer, DefaultIssuer)
 	setDefault(&c.Auth.MaxTokenTTL, DefaultMaxTokenTTL)
 	setDefault(&c.Auth.Leeway, DefaultLeeway)
+	setDefault(&c.Audit.CheckpointEvery, 1000)
+	setDefault(&c.Audit.CheckpointInterval, time.Minute)
 	for i := range c.APIRoots {
 		for j := range c.APIRoots[i].Collections {
 			col := &c.APIRoots[i].Collections[j]
@@ -193,6 +232,12 @@ var (
 func (c *Config) Validate() error {
 	if err := c.validateAuth(); err != nil {
 		return err
+	}
+	if _, err := parseDays(c.Audit.Retain); err != nil {
+		return fmt.Errorf("audit.retain: %v", err)
+	}
+	if c.Audit.CheckpointEvery < 1 || c.Audit.CheckpointInterval <= 0 {
+		return errors.New("audit.checkpoint_every and audit.checkpoint_interval: must be positive")
 	}
 	switch {
 	case c.MaxContentLength < 1:

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/config"
@@ -112,6 +113,7 @@ func (s *Server) collection(c echo.Context, need int) (*config.APIRoot, *config.
 	if !ok {
 		return nil, nil, newError(http.StatusNotFound, "no collection %q in API root %s", key, root.Path)
 	}
+	note(c).collection = col.ID
 	if need&needRead != 0 && !cr.CanRead {
 		return nil, nil, newError(http.StatusForbidden, "you may not read collection %s", col.ID)
 	}
@@ -154,6 +156,7 @@ func (s *Server) getManifest(c echo.Context) error {
 		return err
 	}
 	return s.store.Query(c.Request().Context(), col.ID, lr.query, func(p store.Page) error {
+		noteReturned(c, p)
 		res := manifestResource{More: p.More, Next: s.nextOf(lr, p)}
 		for _, e := range p.Entries {
 			res.Objects = append(res.Objects, manifestRecord{
@@ -179,6 +182,7 @@ func (s *Server) getObjects(c echo.Context) error {
 		return err
 	}
 	return s.store.Query(c.Request().Context(), col.ID, lr.query, func(p store.Page) error {
+		noteReturned(c, p)
 		return writeEnvelope(c, p, s.nextOf(lr, p))
 	})
 }
@@ -200,6 +204,7 @@ func (s *Server) getObject(c echo.Context) error {
 		if len(p.Entries) == 0 && c.QueryParam("next") == "" {
 			return newError(http.StatusNotFound, "no object %s in collection %s matches", id, col.ID)
 		}
+		noteReturned(c, p)
 		return writeEnvelope(c, p, s.nextOf(lr, p))
 	})
 }
@@ -221,6 +226,7 @@ func (s *Server) getVersions(c echo.Context) error {
 		if len(p.Entries) == 0 && c.QueryParam("next") == "" {
 			return newError(http.StatusNotFound, "no object %s in collection %s matches", id, col.ID)
 		}
+		noteReturned(c, p)
 		res := versionsResource{More: p.More, Next: s.nextOf(lr, p)}
 		for _, e := range p.Entries {
 			res.Versions = append(res.Versions, e.Version)
@@ -246,10 +252,12 @@ func (s *Server) deleteObject(c echo.Context) error {
 	if versions.IsZero() {
 		versions.All = true
 	}
-	n, err := s.store.Delete(c.Request().Context(), col.ID, id, versions, lr.query.SpecVersions)
+	rec := s.newRecord(c, time.Now().UTC(), http.StatusOK, "")
+	n, err := s.store.Delete(c.Request().Context(), col.ID, id, versions, lr.query.SpecVersions, rec)
 	if err != nil {
 		return err
 	}
+	note(c).recorded = true
 	if n == 0 {
 		return newError(http.StatusNotFound, "no version of object %s in collection %s matches", id, col.ID)
 	}

@@ -94,12 +94,12 @@ func (h *hub) start(opts ...hubOption) {
 	if authn == nil {
 		authn = authority
 	}
-	st, err := boltstore.Open(h.dbPath)
+	st, err := boltstore.Open(h.dbPath, boltstore.Options{AuditKey: h.hubKey})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(setup.cfg, server.Options{
-		Store: st, Authenticator: authn, Policy: authority, CursorKey: h.key,
+		Store: st, Authenticator: authn, Policy: authority, CursorKey: h.key, AuditKey: h.hubKey.Public().(ed25519.PublicKey),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
@@ -72,9 +73,14 @@ func (s *Server) postObjects(c echo.Context) error {
 		}
 		objs = append(objs, store.Object{Meta: m, Raw: raw, Message: stix.Summary(problems)})
 	}
-	if err := s.store.Add(req.Context(), col.ID, objs, st); err != nil {
+	rec := s.newRecord(c, st.RequestTime, http.StatusAccepted, "")
+	for _, f := range st.Failures {
+		rec.Refused = append(rec.Refused, audit.ObjectVersion{ID: f.ID, Version: f.Version})
+	}
+	if err := s.store.Add(req.Context(), col.ID, objs, st, rec); err != nil {
 		return err
 	}
+	note(c).recorded = true
 	return writeJSON(c, http.StatusAccepted, statusOf(*st))
 }
 

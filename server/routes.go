@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/auth"
 	"github.com/labstack/echo/v4/middleware"
 )
 
@@ -11,7 +12,7 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlash())
-	e.Use(middleware.RequestID(), s.recoverPanics)
+	e.Use(middleware.RequestID(), s.auditRequests, s.recoverPanics)
 
 	taxii := []echo.MiddlewareFunc{s.authenticate, s.negotiate}
 	e.GET("/taxii2", s.getDiscovery, taxii...)
@@ -25,4 +26,7 @@ func (s *Server) routes() {
 	e.GET("/:root/collections/:collection/objects/:object", s.getObject, taxii...)
 	e.DELETE("/:root/collections/:collection/objects/:object", s.deleteObject, taxii...)
 	e.GET("/:root/collections/:collection/objects/:object/versions", s.getVersions, taxii...)
+
+	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(auth.RoleAudit))
+	e.GET("/admin/audit/verify", s.verifyAudit, s.authenticate, requireRole(auth.RoleAudit))
 }

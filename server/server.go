@@ -5,6 +5,7 @@
 package server
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -24,6 +25,8 @@ type Options struct {
 	// CursorKey MACs pagination cursors: at least 32 random bytes, kept
 	// across restarts so that next tokens stay valid.
 	CursorKey []byte
+	// AuditKey verifies the audit log's checkpoints: the hub's public key.
+	AuditKey ed25519.PublicKey
 	Logger    *slog.Logger
 }
 
@@ -33,6 +36,7 @@ type Server struct {
 	state    atomic.Pointer[state]
 	store    store.Store
 	cursors  cursorCodec
+	auditKey ed25519.PublicKey
 	failures *failureLimiter
 	log      *slog.Logger
 }
@@ -59,6 +63,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		echo:     echo.New(),
 		store:    opts.Store,
 		cursors:  cursorCodec{key: opts.CursorKey},
+		auditKey: opts.AuditKey,
 		failures: newFailureLimiter(),
 		log:      opts.Logger,
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/stix"
 )
 
@@ -21,11 +22,12 @@ var ErrNotFound = errors.New("not found")
 // strictly greater than every earlier one, at microsecond precision, so that
 // date_added totally orders the collection and cursors are exact.
 type Store interface {
-	// Add stores objs in collection and records st, all in one transaction.
-	// An object whose (id, version) is already stored is not stored again.
-	// Add appends one Detail per object to st.Successes (in objs order) and
-	// sets st.ID's record durably before returning.
-	Add(ctx context.Context, collection string, objs []Object, st *Status) error
+	// Add stores objs in collection, records st, and appends rec (the
+	// request's audit record) to the audit log, all in one transaction,
+	// durable when Add returns. An object whose (id, version) is already
+	// stored is not stored again. Add sets st.Successes (one Detail per
+	// object, in objs order) and rec.Stored and rec.Unchanged.
+	Add(ctx context.Context, collection string, objs []Object, st *Status, rec *audit.Record) error
 
 	// Query finds the object versions in collection that match q, in
 	// ascending date_added order, at most q.Limit of them, and calls fn with
@@ -35,14 +37,31 @@ type Store interface {
 
 	// Delete removes the versions of object id that match versions and
 	// specVersions (as in Query, except that nil specVersions means every
-	// spec_version). It returns how many it removed, or ErrNotFound when the
-	// collection holds no such object.
-	Delete(ctx context.Context, collection, id string, versions VersionMatch, specVersions []string) (int, error)
+	// spec_version), and appends rec, listing them in rec.Deleted, in the
+	// same transaction. It returns how many it removed, or ErrNotFound (and
+	// appends nothing) when the collection holds no such object.
+	Delete(ctx context.Context, collection, id string, versions VersionMatch, specVersions []string, rec *audit.Record) (int, error)
 
 	// Status returns the status recorded by Add, or ErrNotFound.
 	Status(ctx context.Context, id string) (Status, error)
 
-	// Close releases the store; in-flight calls finish first.
+	// Audit appends rec to the audit log, sealed into its hash chain, and
+	// returns once it is durable.
+	Audit(ctx context.Context, rec *audit.Record) error
+	// AuditRecords calls fn with every audit record from sequence number
+	// from on, in order, until fn returns an error (which it returns).
+	AuditRecords(ctx context.Context, from uint64, fn func(audit.Record) error) error
+	// AuditCheckpoints calls fn with every checkpoint, in order.
+	AuditCheckpoints(ctx context.Context, fn func(audit.Checkpoint) error) error
+	// Checkpoint signs the audit chain's head now (kind: audit.Checkpoint*).
+	Checkpoint(ctx context.Context, kind string) error
+	// PruneAudit removes the oldest audit records, whole segments between
+	// checkpoints, older than before, keeping the chain verifiable; it
+	// returns how many it removed.
+	PruneAudit(ctx context.Context, before time.Time) (int, error)
+
+	// Close releases the store; in-flight calls finish first. A store that
+	// can sign signs a shutdown checkpoint first.
 	Close() error
 }
 
@@ -121,4 +140,20 @@ type Detail struct {
 	ID      string
 	Version string
 	Message string
+}
+
+// AuditLog is the audit log in s, as audit.Verify reads it.
+func AuditLog(ctx context.Context, s Store) audit.Log { return auditLog{ctx, s} }
+
+type auditLog struct {
+	ctx context.Context
+	s   Store
+}
+
+func (l auditLog) Records(fn func(audit.Record) error) error {
+	return l.s.AuditRecords(l.ctx, 0, fn)
+}
+
+func (l auditLog) Checkpoints(fn func(audit.Checkpoint) error) error {
+	return l.s.AuditCheckpoints(l.ctx, fn)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/stix"
@@ -163,8 +165,11 @@ func importDir(ctx context.Context, st store.Store, collection, dir string) (int
 			}
 			objs = append(objs, store.Object{Meta: m, Raw: raw})
 		}
-		status := &store.Status{ID: "import-" + filepath.Base(file), Collection: collection, RequestTime: time.Now().UTC(), Total: len(objs)}
-		if err := st.Add(ctx, collection, objs, status); err != nil {
+		now := time.Now().UTC()
+		status := &store.Status{ID: "import-" + filepath.Base(file), Collection: collection, RequestTime: now, Total: len(objs)}
+		rec := &audit.Record{Time: now, RequestID: status.ID, Subject: "taxiihub import", AuthMethod: auth.MethodNone,
+			Method: "IMPORT", Path: file, Collection: collection, Action: audit.ActionWrite, Status: http.StatusAccepted}
+		if err := st.Add(ctx, collection, objs, status, rec); err != nil {
 			return added, fmt.Errorf("%s: %w", file, err)
 		}
 		for _, d := range status.Successes {

@@ -90,7 +90,11 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"))
+	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"), boltstore.Options{
+		AuditKey:           hubKey,
+		CheckpointEvery:    cfg.Audit.CheckpointEvery,
+		CheckpointInterval: cfg.Audit.CheckpointInterval,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,6 +104,7 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 		Authenticator: authority,
 		Policy:        authority,
 		CursorKey:     cursorKey,
+		AuditKey:      hubKey.Public().(ed25519.PublicKey),
 		Logger:        log,
 	})
 	if err != nil {

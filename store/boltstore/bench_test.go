@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
@@ -25,7 +26,7 @@ func synthObjects(b *testing.B, first, count int) []store.Object {
 }
 
 func openBench(b *testing.B) *Store {
-	s, err := Open(filepath.Join(b.TempDir(), "hub.db"))
+	s, err := Open(filepath.Join(b.TempDir(), "hub.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func openBench(b *testing.B) *Store {
 func load(b *testing.B, s *Store, n int) {
 	for first := 0; first < n; first += 1000 {
 		objs := synthObjects(b, first, min(1000, n-first))
-		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(first)}); err != nil {
+		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(first)}, &audit.Record{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -55,7 +56,7 @@ func BenchmarkAdd(b *testing.B) {
 		if i >= len(batches) { // fresh versions, so nothing is a duplicate
 			objs = synthObjects(b, i*1000, 1000)
 		}
-		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(i)}); err != nil {
+		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
 			b.Fatal(err)
 		}
 	}

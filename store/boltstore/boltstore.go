@@ -9,6 +9,12 @@
 //	  objects      date_added (8) → record: id, version, spec_version, raw JSON
 //	  ids          id 0x00 version (12) → date_added (8) + spec_version
 //	  types        type 0x00 date_added (8) → empty
+//	audit              seq (8) → JSON of audit.Record, hash-chained
+//	audit_checkpoints  seq (8) → JSON of audit.Checkpoint, signed
+//
+// meta also holds the audit chain's head ("audit_head") and the newest
+// checkpoint ("audit_checkpointed"). All writes go through one committer
+// goroutine that groups concurrent writes into one transaction.
 //
 // date_added keys are big-endian microseconds, unique and increasing within a
 // collection, so objects is append-only and a poll is a sequential scan
@@ -19,12 +25,16 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 	bolt "go.etcd.io/bbolt"
@@ -45,16 +55,42 @@ var (
 
 // Store is a store.Store in one bbolt file.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db   *bolt.DB
+	opts Options
+	now  func() time.Time
+
+	ops     chan *writeOp
+	closing chan struct{} // closed by Close
+	stopped chan struct{} // closed when the committer has stopped
+	once    sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
 
+// Options configure a Store.
+type Options struct {
+	// AuditKey signs audit checkpoints: the hub's key. Without it the store
+	// writes no checkpoints (tools that only read the log need none).
+	AuditKey ed25519.PrivateKey
+	// A checkpoint is signed after CheckpointEvery records (default 1000),
+	// and every CheckpointInterval (default 1m) when records were added.
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
+	// ReadOnly opens the file for reading only, as audit verify does.
+	ReadOnly bool
+}
+
 // Open opens (creating if needed) the bbolt file at path. It fails fast if
 // another process holds the file, and refuses a file of an unknown schema.
-func Open(path string) (*Store, error) {
+func Open(path string, opts Options) (*Store, error) {
+	if opts.CheckpointEvery <= 0 {
+		opts.CheckpointEvery = 1000
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = time.Minute
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		ReadOnly:     opts.ReadOnly,
 		Timeout:      time.Second,
 		FreelistType: bolt.FreelistMapType,
 		// A read transaction streams a page to the client; if the file had
@@ -65,10 +101,18 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, opts: opts, now: time.Now, ops: make(chan *writeOp), closing: make(chan struct{}), stopped: make(chan struct{})}
+	if opts.ReadOnly {
+		close(s.stopped)
+		return s, nil
+	}
 	if err := db.Update(s.initSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	go s.commitLoop()
+	if opts.AuditKey != nil {
+		go s.checkpointLoop()
 	}
 	return s, nil
 }
@@ -85,7 +129,7 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 	} else if err := meta.Put(keySchema, be64(schemaVersion)); err != nil {
 		return err
 	}
-	for _, name := range [][]byte{bucketStatuses, bucketCollections} {
+	for _, name := range [][]byte{bucketStatuses, bucketCollections, bucketAudit, bucketCheckpoints} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -93,8 +137,20 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 	return nil
 }
 
-// Close closes the file after in-flight transactions finish.
-func (s *Store) Close() error { return s.db.Close() }
+// Close signs a shutdown checkpoint (when it can sign), stops the
+// committer and closes the file after in-flight transactions finish.
+func (s *Store) Close() error {
+	var err error
+	s.once.Do(func() {
+		if s.opts.AuditKey != nil {
+			err = s.Checkpoint(context.Background(), audit.CheckpointShutdown)
+		}
+		close(s.closing)
+		<-s.stopped
+		err = errors.Join(err, s.db.Close())
+	})
+	return err
+}
 
 // collection is one collection's buckets inside a transaction.
 type collection struct {
@@ -130,11 +186,13 @@ func createCollection(tx *bolt.Tx, id string) (collection, error) {
 }
 
 // Add implements store.Store.
-func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Object, st *store.Status) error {
+func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Object, st *store.Status, rec *audit.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.write(func(tx *bolt.Tx) error {
+		// Runs again if the group commit it joined is retried.
+		st.Successes, rec.Stored, rec.Unchanged = nil, nil, nil
 		c, err := createCollection(tx, collectionID)
 		if err != nil {
 			return err
@@ -149,15 +207,22 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 			if err != nil {
 				return fmt.Errorf("collection %s: object %s: %w", collectionID, o.ID, err)
 			}
+			version := audit.ObjectVersion{ID: detail.ID, Version: detail.Version}
 			if added {
 				last = max(now, last+1)
+				rec.Stored = append(rec.Stored, version)
+			} else {
+				rec.Unchanged = append(rec.Unchanged, version)
 			}
 			st.Successes = append(st.Successes, detail)
 		}
 		if err := c.root.Put(keyLastAdded, be64(last)); err != nil {
 			return err
 		}
-		return putStatus(tx, st)
+		if err := putStatus(tx, st); err != nil {
+			return err
+		}
+		return appendAudit(tx, rec)
 	})
 }
 
@@ -199,6 +264,16 @@ func putStatus(tx *bolt.Tx, st *store.Status) error {
 	return tx.Bucket(bucketStatuses).Put([]byte(st.ID), v)
 }
 
+// versionText is the version, as the object spells it, of the object
+// version added at dateAdded.
+func (c collection) versionText(dateAdded uint64) string {
+	rec, ok := decodeRecord(c.objects.Get(be64(dateAdded)))
+	if !ok {
+		return ""
+	}
+	return string(rec.verText)
+}
+
 // Status implements store.Store.
 func (s *Store) Status(ctx context.Context, id string) (store.Status, error) {
 	var st store.Status
@@ -213,9 +288,10 @@ func (s *Store) Status(ctx context.Context, id string) (store.Status, error) {
 }
 
 // Delete implements store.Store.
-func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.VersionMatch, specVersions []string) (int, error) {
+func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.VersionMatch, specVersions []string, rec *audit.Record) (int, error) {
 	removed := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
+		removed, rec.Deleted = 0, nil
 		c, ok := openCollection(tx, collectionID)
 		if !ok {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
@@ -235,7 +311,7 @@ func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.Ve
 		var doomed []objectVersion
 		for i, v := range versions {
 			if selected(versions, i, vm, specVersions) {
-				doomed = append(doomed, objectVersion{key: bytes.Clone(v.key), added: v.added})
+				doomed = append(doomed, objectVersion{key: bytes.Clone(v.key), added: v.added, text: c.versionText(v.added)})
 			}
 		}
 		for _, v := range doomed {
@@ -253,8 +329,9 @@ func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.Ve
 				}
 			}
 			removed++
+			rec.Deleted = append(rec.Deleted, audit.ObjectVersion{ID: id, Version: v.text})
 		}
-		return nil
+		return appendAudit(tx, rec)
 	})
 	return removed, err
 }

@@ -2,17 +2,19 @@ package boltstore
 
 import (
 	"context"
+	"crypto/ed25519"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
+	storetest.Run(t, func(t *testing.T, key ed25519.PrivateKey) store.Store {
+		s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, CheckpointEvery: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -21,7 +23,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"))
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +33,7 @@ func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		obj := storetest.Obj("indicator--11111111-1111-4111-8111-11111111111"+string(rune('0'+i)), "2020-10-01T00:00:00.000Z")
-		if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: string(rune('a' + i))}); err != nil {
+		if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: string(rune('a' + i))}, &audit.Record{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,19 +53,19 @@ func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
 func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
-	s, err := Open(path)
+	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	obj := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
-	if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: "st"}); err != nil {
+	if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: "st"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path); err == nil {
+	if _, err := Open(path, Options{}); err == nil {
 		t.Fatal("a second Open of a held file succeeded")
 	}
 	s.Close()
-	s, err = Open(path)
+	s, err = Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

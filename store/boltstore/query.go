@@ -231,6 +231,7 @@ type objectVersion struct {
 	key   []byte // version key (12 bytes)
 	added uint64
 	spec  []byte
+	text  string // the version as the object spells it, when needed
 }
 
 // versionsOf lists the versions of id in ascending version order,

@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
 
-// Run runs the suite. open returns a fresh, empty store; Run closes it.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Run runs the suite. open returns a fresh, empty store that signs audit
+// checkpoints with key, every 5 records; Run closes it.
+func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Store) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -37,12 +40,31 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
+			s := open(t, testKey)
+			defer s.Close()
+			tt.fn(t, s)
+		})
+	}
+	auditTests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"AuditChainVerifies", testAuditChain},
+		{"AuditRecordOfAWriteIsInItsTransaction", testAuditOfWrites},
+		{"ConcurrentAuditsChainInOrder", testConcurrentAudits},
+		{"PruneKeepsTheChainVerifiable", testPrune},
+	}
+	for _, tt := range auditTests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t, testKey)
 			defer s.Close()
 			tt.fn(t, s)
 		})
 	}
 }
+
+// testKey signs the suite's checkpoints.
+var testKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 
 const coll = "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10"
 
@@ -67,7 +89,7 @@ func Obj(id, version string) store.Object {
 func add(t *testing.T, s store.Store, objs ...store.Object) *store.Status {
 	t.Helper()
 	st := &store.Status{ID: fmt.Sprintf("status-%d", time.Now().UnixNano()), Collection: coll, Total: len(objs)}
-	if err := s.Add(ctx, coll, objs, st); err != nil {
+	if err := s.Add(ctx, coll, objs, st, &audit.Record{Action: audit.ActionWrite}); err != nil {
 		t.Fatalf("Add: %v", err)
 	}
 	return st
@@ -130,7 +152,7 @@ func testAddThenQuery(t *testing.T, s store.Store) {
 		t.Fatalf("successes = %+v", st.Successes)
 	}
 	got, more := query(t, s, store.Query{})
-	want(t, got, entry{ind1, v1}, entry{mal1, v1}, entry{ta1, v2})
+	want(t, got, entry{ID: ind1, Version: v1}, entry{mal1, v1}, entry{ta1, v2})
 	if more {
 		t.Error("more = true on the only page")
 	}
@@ -160,7 +182,7 @@ func testIdempotentAdd(t *testing.T, s store.Store) {
 		}
 	}
 	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
-	want(t, got, entry{ind1, v1})
+	want(t, got, entry{ID: ind1, Version: v1})
 }
 
 func testVersionMatch(t *testing.T, s store.Store) {
@@ -174,11 +196,11 @@ func testVersionMatch(t *testing.T, s store.Store) {
 	}{
 		{"default is last", store.VersionMatch{}, []entry{{ind1, v3}, {mal1, v1}}},
 		{"last", store.VersionMatch{Last: true}, []entry{{ind1, v3}, {mal1, v1}}},
-		{"first", store.VersionMatch{First: true}, []entry{{ind1, v1}, {mal1, v1}}},
-		{"first,last", store.VersionMatch{First: true, Last: true}, []entry{{ind1, v1}, {ind1, v3}, {mal1, v1}}},
-		{"all", store.VersionMatch{All: true}, []entry{{ind1, v2}, {ind1, v1}, {ind1, v3}, {mal1, v1}}},
-		{"instant", store.VersionMatch{At: []time.Time{at("2020-10-02T00:00:00Z")}}, []entry{{ind1, v2}}},
-		{"instant,first", store.VersionMatch{First: true, At: []time.Time{at(v2)}}, []entry{{ind1, v2}, {ind1, v1}, {mal1, v1}}},
+		{"first", store.VersionMatch{First: true}, []entry{{ID: ind1, Version: v1}, {mal1, v1}}},
+		{"first,last", store.VersionMatch{First: true, Last: true}, []entry{{ID: ind1, Version: v1}, {ind1, v3}, {mal1, v1}}},
+		{"all", store.VersionMatch{All: true}, []entry{{ID: ind1, Version: v2}, {ID: ind1, Version: v1}, {ind1, v3}, {mal1, v1}}},
+		{"instant", store.VersionMatch{At: []time.Time{at("2020-10-02T00:00:00Z")}}, []entry{{ID: ind1, Version: v2}}},
+		{"instant,first", store.VersionMatch{First: true, At: []time.Time{at(v2)}}, []entry{{ID: ind1, Version: v2}, {ID: ind1, Version: v1}, {mal1, v1}}},
 		{"no such instant", store.VersionMatch{At: []time.Time{at("2021-01-01T00:00:00Z")}}, nil},
 	}
 	for _, tt := range tests {
@@ -199,28 +221,28 @@ func testSpecVersion(t *testing.T, s store.Store) {
 	older20.SpecVersion = "2.0"
 	add(t, s, old, newer, older20)
 	got, _ := query(t, s, store.Query{})
-	want(t, got, entry{ind1, v2}, entry{ind2, v3})
+	want(t, got, entry{ID: ind1, Version: v2}, entry{ind2, v3})
 	got, _ = query(t, s, store.Query{SpecVersions: []string{"2.0"}})
-	want(t, got, entry{ind1, v1}, entry{ind2, v3})
+	want(t, got, entry{ID: ind1, Version: v1}, entry{ind2, v3})
 	got, _ = query(t, s, store.Query{SpecVersions: []string{"2.1"}})
-	want(t, got, entry{ind1, v2})
+	want(t, got, entry{ID: ind1, Version: v2})
 	got, _ = query(t, s, store.Query{SpecVersions: []string{"2.0", "2.1"}, Versions: store.VersionMatch{All: true}})
-	want(t, got, entry{ind1, v1}, entry{ind1, v2}, entry{ind2, v3})
+	want(t, got, entry{ID: ind1, Version: v1}, entry{ID: ind1, Version: v2}, entry{ind2, v3})
 }
 
 func testAddedAfter(t *testing.T, s store.Store) {
 	add(t, s, Obj(ind1, v1), Obj(ind2, v1), Obj(mal1, v1))
 	all, _ := query(t, s, store.Query{})
 	got, _ := query(t, s, store.Query{AddedAfter: all[0].DateAdded})
-	want(t, got, entry{ind2, v1}, entry{mal1, v1})
+	want(t, got, entry{ID: ind2, Version: v1}, entry{mal1, v1})
 	got, _ = query(t, s, store.Query{AddedAfter: all[0].DateAdded.Add(-time.Nanosecond)})
-	want(t, got, entry{ind1, v1}, entry{ind2, v1}, entry{mal1, v1})
+	want(t, got, entry{ID: ind1, Version: v1}, entry{ID: ind2, Version: v1}, entry{mal1, v1})
 	got, _ = query(t, s, store.Query{AddedAfter: all[2].DateAdded})
 	want(t, got)
 	// A new version added later is "last" and after the bound; the old one is not.
 	add(t, s, Obj(ind1, v2))
 	got, _ = query(t, s, store.Query{AddedAfter: all[2].DateAdded})
-	want(t, got, entry{ind1, v2})
+	want(t, got, entry{ID: ind1, Version: v2})
 }
 
 func testTypeAndIDFilters(t *testing.T, s store.Store) {
@@ -230,15 +252,15 @@ func testTypeAndIDFilters(t *testing.T, s store.Store) {
 		q    store.Query
 		want []entry
 	}{
-		{"one type", store.Query{Types: []string{"indicator"}}, []entry{{ind2, v1}, {ind1, v2}}},
+		{"one type", store.Query{Types: []string{"indicator"}}, []entry{{ID: ind2, Version: v1}, {ID: ind1, Version: v2}}},
 		{"two types", store.Query{Types: []string{"threat-actor", "malware"}}, []entry{{mal1, v1}, {ta1, v1}}},
 		{"repeated type", store.Query{Types: []string{"malware", "malware"}}, []entry{{mal1, v1}}},
 		{"unknown type", store.Query{Types: []string{"campaign"}}, nil},
-		{"one id", store.Query{IDs: []string{ind1}}, []entry{{ind1, v2}}},
-		{"two ids", store.Query{IDs: []string{ta1, ind1}}, []entry{{ta1, v1}, {ind1, v2}}},
-		{"id and type", store.Query{IDs: []string{ta1, ind1}, Types: []string{"indicator"}}, []entry{{ind1, v2}}},
+		{"one id", store.Query{IDs: []string{ind1}}, []entry{{ID: ind1, Version: v2}}},
+		{"two ids", store.Query{IDs: []string{ta1, ind1}}, []entry{{ta1, v1}, {ID: ind1, Version: v2}}},
+		{"id and type", store.Query{IDs: []string{ta1, ind1}, Types: []string{"indicator"}}, []entry{{ID: ind1, Version: v2}}},
 		{"id of other type", store.Query{IDs: []string{ta1}, Types: []string{"indicator"}}, nil},
-		{"type and all versions", store.Query{Types: []string{"indicator"}, Versions: store.VersionMatch{All: true}}, []entry{{ind1, v1}, {ind2, v1}, {ind1, v2}}},
+		{"type and all versions", store.Query{Types: []string{"indicator"}, Versions: store.VersionMatch{All: true}}, []entry{{ID: ind1, Version: v1}, {ID: ind2, Version: v1}, {ID: ind1, Version: v2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,13 +325,13 @@ func testUnversioned(t *testing.T, s store.Store) {
 
 func testDelete(t *testing.T, s store.Store) {
 	add(t, s, Obj(ind1, v1), Obj(ind1, v2), Obj(ind1, v3), Obj(mal1, v1))
-	n, err := s.Delete(ctx, coll, ind1, store.VersionMatch{First: true}, nil)
+	n, err := s.Delete(ctx, coll, ind1, store.VersionMatch{First: true}, nil, &audit.Record{})
 	if err != nil || n != 1 {
 		t.Fatalf("delete first = %d, %v", n, err)
 	}
 	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}, Types: []string{"indicator"}})
-	want(t, got, entry{ind1, v2}, entry{ind1, v3})
-	n, err = s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil)
+	want(t, got, entry{ID: ind1, Version: v2}, entry{ind1, v3})
+	n, err = s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil, &audit.Record{})
 	if err != nil || n != 2 {
 		t.Fatalf("delete all = %d, %v", n, err)
 	}
@@ -317,10 +339,10 @@ func testDelete(t *testing.T, s store.Store) {
 	want(t, got, entry{mal1, v1})
 	got, _ = query(t, s, store.Query{Types: []string{"indicator"}})
 	want(t, got)
-	if _, err := s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete of a deleted object: %v, want ErrNotFound", err)
 	}
-	if _, err := s.Delete(ctx, "no-such-collection", mal1, store.VersionMatch{All: true}, nil); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Delete(ctx, "no-such-collection", mal1, store.VersionMatch{All: true}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete in unknown collection: %v, want ErrNotFound", err)
 	}
 	// A deleted version can be posted again.
@@ -336,7 +358,7 @@ func testStatus(t *testing.T, s store.Store) {
 		RequestTime: time.Date(2026, 11, 3, 12, 0, 0, 1000, time.UTC), Total: 2,
 		Failures: []store.Detail{{ID: "bad", Message: "id: missing"}},
 	}
-	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1)}, st); err != nil {
+	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1)}, st, &audit.Record{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Status(ctx, st.ID)
@@ -375,7 +397,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 					objs = append(objs, Obj(fmt.Sprintf("indicator--%04d%04d-%04d-4000-8000-000000000000", w, b, i), v1))
 				}
 				st := &store.Status{ID: fmt.Sprintf("w%d-b%d", w, b), Total: batch}
-				if err := s.Add(ctx, coll, objs, st); err != nil {
+				if err := s.Add(ctx, coll, objs, st, &audit.Record{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -391,5 +413,127 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 		if !got[i].DateAdded.After(got[i-1].DateAdded) {
 			t.Fatalf("date_added %d not after %d: %v, %v", i, i-1, got[i].DateAdded, got[i-1].DateAdded)
 		}
+	}
+}
+
+func verify(t *testing.T, s store.Store) audit.Result {
+	t.Helper()
+	res, err := audit.Verify(store.AuditLog(ctx, s), testKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return res
+}
+
+func records(t *testing.T, s store.Store) []audit.Record {
+	t.Helper()
+	var out []audit.Record
+	if err := s.AuditRecords(ctx, 0, func(r audit.Record) error { out = append(out, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func testAuditChain(t *testing.T, s store.Store) {
+	for i := range 12 {
+		rec := &audit.Record{Time: time.Now(), RequestID: fmt.Sprint(i), Action: audit.ActionRead, Status: 200}
+		if err := s.Audit(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Seq != uint64(i+1) || rec.Hash == "" {
+			t.Fatalf("record %d sealed as %d %q", i, rec.Seq, rec.Hash)
+		}
+	}
+	res := verify(t, s)
+	if res.Records != 12 || res.LastSeq != 12 || res.Checkpoint != 10 {
+		t.Fatalf("verify = %+v, want 12 records and a checkpoint at 10 (every 5)", res)
+	}
+	got := records(t, s)
+	for i, r := range got {
+		if r.RequestID != fmt.Sprint(i) || (i > 0 && r.Prev != got[i-1].Hash) {
+			t.Fatalf("record %d = %+v", i, r)
+		}
+	}
+	if err := s.Checkpoint(ctx, audit.CheckpointShutdown); err != nil {
+		t.Fatal(err)
+	}
+	if res := verify(t, s); res.Checkpoint != 12 {
+		t.Fatalf("after a checkpoint: %+v", res)
+	}
+}
+
+func testAuditOfWrites(t *testing.T, s store.Store) {
+	rec := &audit.Record{Action: audit.ActionWrite, Status: 202}
+	st := &store.Status{ID: "s1", Total: 2}
+	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1), Obj(ind2, v1)}, st, rec); err != nil {
+		t.Fatal(err)
+	}
+	rec2 := &audit.Record{Action: audit.ActionWrite, Status: 202}
+	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1), Obj(ind1, v2)}, &store.Status{ID: "s2"}, rec2); err != nil {
+		t.Fatal(err)
+	}
+	del := &audit.Record{Action: audit.ActionDelete, Status: 200}
+	if _, err := s.Delete(ctx, coll, ind2, store.VersionMatch{All: true}, nil, del); err != nil {
+		t.Fatal(err)
+	}
+	missing := &audit.Record{Action: audit.ActionDelete}
+	if _, err := s.Delete(ctx, coll, ind2, store.VersionMatch{All: true}, nil, missing); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	got := records(t, s)
+	if len(got) != 3 {
+		t.Fatalf("%d records, want 3 (a delete of nothing appends nothing)", len(got))
+	}
+	if !slices.Equal(got[0].Stored, []audit.ObjectVersion{{ID: ind1, Version: v1}, {ID: ind2, Version: v1}}) ||
+		!slices.Equal(got[1].Stored, []audit.ObjectVersion{{ID: ind1, Version: v2}}) || !slices.Equal(got[1].Unchanged, []audit.ObjectVersion{{ID: ind1, Version: v1}}) ||
+		!slices.Equal(got[2].Deleted, []audit.ObjectVersion{{ID: ind2, Version: v1}}) {
+		t.Fatalf("records = %+v", got)
+	}
+	verify(t, s)
+}
+
+func testConcurrentAudits(t *testing.T, s store.Store) {
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				if err := s.Audit(ctx, &audit.Record{RequestID: fmt.Sprintf("%d-%d", w, i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if res := verify(t, s); res.Records != 200 {
+		t.Fatalf("verified %d records, want 200", res.Records)
+	}
+}
+
+func testPrune(t *testing.T, s store.Store) {
+	old := time.Now().Add(-48 * time.Hour)
+	for i := range 12 {
+		when := old
+		if i >= 7 {
+			when = time.Now()
+		}
+		if err := s.Audit(ctx, &audit.Record{Time: when, RequestID: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Checkpoints at 5 and 10; records 1-7 are old, so the segment up to 5 goes.
+	n, err := s.PruneAudit(ctx, time.Now().Add(-24*time.Hour))
+	if err != nil || n != 5 {
+		t.Fatalf("pruned %d, %v; want 5", n, err)
+	}
+	res := verify(t, s)
+	if res.Records != 7 || res.FirstSeq != 6 || res.LastSeq != 12 {
+		t.Fatalf("after pruning: %+v", res)
+	}
+	if err := s.Audit(ctx, &audit.Record{RequestID: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	verify(t, s)
+	if n, err := s.PruneAudit(ctx, time.Now().Add(-24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("pruning again removed %d, %v", n, err)
 	}
 }

@@ -1,0 +1,219 @@
+// Package audit owns the hub's tamper-evident audit log: the record of one
+// request, the hash chain that links records, the checkpoints the hub signs
+// over the chain, and the verification that finds the first record that
+// was altered, removed, inserted or reordered. Storing records is the
+// store's job; this package decides what they contain and how they chain.
+package audit
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Actions a request can perform.
+const (
+	ActionDiscovery = "discovery"
+	ActionList      = "list"
+	ActionRead      = "read"
+	ActionWrite     = "write"
+	ActionDelete    = "delete"
+	ActionStatus    = "status"
+	ActionAudit     = "audit"
+	ActionAdmin     = "admin"
+)
+
+// Record is what the hub remembers of one request. It never holds a
+// secret: no token, API key or Authorization header.
+type Record struct {
+	Seq        uint64    `json:"seq"`
+	Time       time.Time `json:"time"`
+	RequestID  string    `json:"request_id"`
+	Org        string    `json:"org,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	TokenID    string    `json:"token_id,omitempty"`
+	AuthMethod string    `json:"auth_method"`
+	RemoteAddr string    `json:"remote_addr"`
+	UserAgent  string    `json:"user_agent,omitempty"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	APIRoot    string    `json:"api_root,omitempty"`
+	Collection string    `json:"collection,omitempty"`
+	Action     string    `json:"action"`
+	Status     int       `json:"status"`
+	Reason     string    `json:"reason,omitempty"`
+
+	// Writes: the object versions stored, already there, and refused.
+	Stored    []ObjectVersion `json:"stored,omitempty"`
+	Unchanged []ObjectVersion `json:"unchanged,omitempty"`
+	Refused   []ObjectVersion `json:"refused,omitempty"`
+	Deleted   []ObjectVersion `json:"deleted,omitempty"`
+	// Reads: how many objects were returned, and their date_added range.
+	Returned   int        `json:"returned,omitempty"`
+	AddedFirst *time.Time `json:"added_first,omitempty"`
+	AddedLast  *time.Time `json:"added_last,omitempty"`
+
+	Prev string `json:"prev"` // hash of the previous record (hex)
+	Hash string `json:"hash"` // SHA-256 over Prev and the record's canonical encoding
+}
+
+// ObjectVersion names one version of a STIX object.
+type ObjectVersion struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+}
+
+// Genesis is the Prev of the first record ever written.
+var Genesis = hex.EncodeToString(make([]byte, sha256.Size))
+
+// Seal links r after a record whose hash is prev and whose sequence number
+// is seq-1: it sets Seq, Prev and Hash.
+func (r *Record) Seal(seq uint64, prev string) {
+	r.Seq, r.Prev, r.Hash = seq, prev, ""
+	r.Hash = r.computeHash()
+}
+
+// computeHash is SHA-256 over the canonical encoding of r without its Hash:
+// its JSON, fields in declaration order, times in UTC at microseconds.
+// Prev is part of it, which chains the records.
+func (r Record) computeHash() string {
+	r.Hash = ""
+	r.Time = r.Time.UTC().Truncate(time.Microsecond)
+	b, err := json.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("audit: a record always encodes: %v", err)) // only strings, ints and times
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Checkpoint is the hub's signed statement that the chain's record Seq has
+// hash Head. A prune checkpoint also vouches for where the retained chain
+// now begins.
+type Checkpoint struct {
+	Seq       uint64    `json:"seq"`
+	Head      string    `json:"head"`
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"` // periodic, shutdown or prune
+	FirstSeq  uint64    `json:"first_seq,omitempty"`
+	FirstPrev string    `json:"first_prev,omitempty"` // Prev of record FirstSeq (prune)
+	Signature string    `json:"signature"`            // Ed25519 over the rest, hex
+}
+
+// Checkpoint kinds.
+const (
+	CheckpointPeriodic = "periodic"
+	CheckpointShutdown = "shutdown"
+	CheckpointPrune    = "prune"
+)
+
+func (c Checkpoint) signed() []byte {
+	c.Signature = ""
+	c.Time = c.Time.UTC().Truncate(time.Microsecond)
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// Sign sets c.Signature with the hub's key.
+func (c *Checkpoint) Sign(key ed25519.PrivateKey) {
+	c.Signature = hex.EncodeToString(ed25519.Sign(key, c.signed()))
+}
+
+func (c Checkpoint) verify(pub ed25519.PublicKey) bool {
+	sig, err := hex.DecodeString(c.Signature)
+	return err == nil && ed25519.Verify(pub, c.signed(), sig)
+}
+
+// ErrTampered is wrapped by every verification failure.
+var ErrTampered = errors.New("the audit log has been tampered with")
+
+// Log is the audit log as verification reads it: records and checkpoints in
+// ascending sequence order.
+type Log interface {
+	Records(fn func(Record) error) error
+	Checkpoints(fn func(Checkpoint) error) error
+}
+
+// Result is a successful verification.
+type Result struct {
+	Records    int    // records verified
+	FirstSeq   uint64 // the first retained record
+	LastSeq    uint64
+	Checkpoint uint64 // sequence number of the newest checkpoint
+}
+
+func (r Result) String() string {
+	if r.Records == 0 {
+		return "verified 0 records"
+	}
+	return fmt.Sprintf("verified %d records (%d to %d) up to checkpoint %d", r.Records, r.FirstSeq, r.LastSeq, r.Checkpoint)
+}
+
+// Verify recomputes the chain and checks every checkpoint's signature with
+// pub. It returns the first problem found, naming the record: a record
+// altered (its hash is wrong), removed or inserted (a gap or break in the
+// sequence), reordered (its Prev is not its predecessor's hash), a forged
+// checkpoint, or records missing from the tail a checkpoint vouched for.
+func Verify(log Log, pub ed25519.PublicKey) (Result, error) {
+	var checkpoints []Checkpoint
+	if err := log.Checkpoints(func(c Checkpoint) error {
+		if !c.verify(pub) {
+			return fmt.Errorf("%w: checkpoint %d (%s) has an invalid signature", ErrTampered, c.Seq, c.Kind)
+		}
+		checkpoints = append(checkpoints, c)
+		return nil
+	}); err != nil {
+		return Result{}, err
+	}
+	// The chain starts at the genesis, or where the newest prune left it.
+	wantSeq, wantPrev := uint64(1), Genesis
+	for _, c := range checkpoints {
+		if c.Kind == CheckpointPrune {
+			wantSeq, wantPrev = c.FirstSeq, c.FirstPrev
+		}
+	}
+	heads := map[uint64]string{}
+	for _, c := range checkpoints {
+		heads[c.Seq] = c.Head
+	}
+	res := Result{LastSeq: wantSeq - 1}
+	err := log.Records(func(r Record) error {
+		switch {
+		case r.Seq < wantSeq && res.Records == 0:
+			return nil // pruned away, before the retained chain
+		case r.Seq != wantSeq:
+			if r.Seq > wantSeq {
+				return fmt.Errorf("%w: record %d is missing (found %d next)", ErrTampered, wantSeq, r.Seq)
+			}
+			return fmt.Errorf("%w: record %d is out of place after record %d", ErrTampered, r.Seq, wantSeq-1)
+		case r.Prev != wantPrev:
+			return fmt.Errorf("%w: record %d does not follow record %d (removed, inserted or reordered)", ErrTampered, r.Seq, r.Seq-1)
+		case r.computeHash() != r.Hash:
+			return fmt.Errorf("%w: record %d was altered", ErrTampered, r.Seq)
+		}
+		if head, ok := heads[r.Seq]; ok && head != r.Hash {
+			return fmt.Errorf("%w: record %d differs from what checkpoint %d signed", ErrTampered, r.Seq, r.Seq)
+		}
+		if res.Records == 0 {
+			res.FirstSeq = r.Seq
+		}
+		res.Records++
+		res.LastSeq = r.Seq
+		wantSeq, wantPrev = r.Seq+1, r.Hash
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	for _, c := range checkpoints {
+		if c.Seq > res.LastSeq {
+			return Result{}, fmt.Errorf("%w: checkpoint %d vouches for records after %d, the last one present: the tail was cut", ErrTampered, c.Seq, res.LastSeq)
+		}
+		res.Checkpoint = max(res.Checkpoint, c.Seq)
+	}
+	return res, nil
+}

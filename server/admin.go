@@ -1,0 +1,180 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/stix"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+const mediaNDJSON = "application/x-ndjson"
+
+// requireRole answers 403 unless the principal holds role.
+func requireRole(role string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !principal(c).Has(role) {
+				return newError(http.StatusForbidden, "this needs the %s role", role)
+			}
+			return next(c)
+		}
+	}
+}
+
+// auditQuery is a parsed GET /admin/audit.
+type auditQuery struct {
+	org, subject, collection, action string
+	status                           int
+	since, until                     time.Time
+}
+
+func (q auditQuery) matches(r audit.Record) bool {
+	return (q.org == "" || r.Org == q.org) &&
+		(q.subject == "" || r.Subject == q.subject) &&
+		(q.collection == "" || r.Collection == q.collection) &&
+		(q.action == "" || r.Action == q.action) &&
+		(q.status == 0 || r.Status == q.status) &&
+		(q.since.IsZero() || !r.Time.Before(q.since)) &&
+		(q.until.IsZero() || r.Time.Before(q.until))
+}
+
+var auditFilters = []string{"org", "subject", "collection", "action", "status", "since", "until"}
+
+// parseAuditQuery reads the filters, from the request or, with next, from
+// the cursor that continues an earlier page.
+func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, map[string]string, int, uint64, error) {
+	params := c.QueryParams()
+	filters := map[string]string{}
+	for _, name := range auditFilters {
+		if v := params.Get(name); v != "" {
+			filters[name] = v
+		}
+	}
+	limit, from := 100, uint64(1)
+	if v := params.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return auditQuery{}, nil, 0, 0, newError(http.StatusBadRequest, "limit: %q is not a positive integer", v)
+		}
+		limit = min(n, 1000)
+	}
+	if token := params.Get("next"); token != "" {
+		cur, err := s.cursors.open(token)
+		if err != nil || cur.Scope != "audit" {
+			return auditQuery{}, nil, 0, 0, newError(http.StatusBadRequest, "next: %v", errBadCursor)
+		}
+		for name, v := range filters {
+			if cur.Filters[name] != v {
+				return auditQuery{}, nil, 0, 0, newError(http.StatusBadRequest, "%s: differs from the query the next token continues", name)
+			}
+		}
+		filters, from = cur.Filters, uint64(cur.After)+1
+		if params.Get("limit") == "" {
+			limit = cur.Limit
+		}
+	}
+	q := auditQuery{org: filters["org"], subject: filters["subject"], collection: filters["collection"], action: filters["action"]}
+	if v := filters["status"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 || n > 599 {
+			return q, nil, 0, 0, newError(http.StatusBadRequest, "status: %q is not an HTTP status code", v)
+		}
+		q.status = n
+	}
+	for name, dst := range map[string]*time.Time{"since": &q.since, "until": &q.until} {
+		if v := filters[name]; v != "" {
+			t, err := stix.ParseTimestamp(v)
+			if err != nil {
+				return q, nil, 0, 0, newError(http.StatusBadRequest, "%s: %v", name, err)
+			}
+			*dst = t
+		}
+	}
+	return q, filters, limit, from, nil
+}
+
+type auditPage struct {
+	Records []audit.Record `json:"records"`
+	More    bool           `json:"more"`
+	Next    string         `json:"next,omitempty"`
+}
+
+// errPageFull stops a scan once a page has one record more than it shows.
+var errPageFull = newError(http.StatusInternalServerError, "page full")
+
+// getAudit serves GET /admin/audit: the records matching the filters,
+// a page at a time, or all of them as JSON lines for Accept:
+// application/x-ndjson.
+func (s *Server) getAudit(c echo.Context) error {
+	q, filters, limit, from, err := s.parseAuditQuery(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), mediaNDJSON) {
+		// An export is recorded before it streams: its size is not known.
+		if err := s.store.Audit(ctx, s.newRecord(c, time.Now().UTC(), http.StatusOK, "")); err != nil {
+			return err
+		}
+		note(c).recorded = true
+		res := c.Response()
+		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
+		res.WriteHeader(http.StatusOK)
+		if w, ok := res.Writer.(*bufferedWriter); ok {
+			w.flush()
+		}
+		enc := json.NewEncoder(res)
+		return s.store.AuditRecords(ctx, from, func(r audit.Record) error {
+			if !q.matches(r) {
+				return nil
+			}
+			return enc.Encode(r)
+		})
+	}
+	page := auditPage{Records: []audit.Record{}}
+	err = s.store.AuditRecords(ctx, from, func(r audit.Record) error {
+		if !q.matches(r) {
+			return nil
+		}
+		if len(page.Records) == limit {
+			page.More = true
+			return errPageFull
+		}
+		page.Records = append(page.Records, r)
+		return nil
+	})
+	if err != nil && err != errPageFull {
+		return err
+	}
+	if page.More {
+		last := page.Records[len(page.Records)-1]
+		page.Next = s.cursors.seal(cursor{Scope: "audit", Filters: filters, Limit: limit, After: int64(last.Seq)})
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// verifyResult is the answer of GET /admin/audit/verify.
+type verifyResult struct {
+	Verified   bool   `json:"verified"`
+	Records    int    `json:"records"`
+	FirstSeq   uint64 `json:"first_seq,omitempty"`
+	LastSeq    uint64 `json:"last_seq,omitempty"`
+	Checkpoint uint64 `json:"checkpoint,omitempty"`
+	Message    string `json:"message"`
+}
+
+// verifyAudit serves GET /admin/audit/verify: it recomputes the chain and
+// checks the checkpoints' signatures.
+func (s *Server) verifyAudit(c echo.Context) error {
+	res, err := audit.Verify(store.AuditLog(c.Request().Context(), s.store), s.auditKey)
+	if err != nil {
+		return c.JSON(http.StatusOK, verifyResult{Message: err.Error()})
+	}
+	return c.JSON(http.StatusOK, verifyResult{Verified: true, Records: res.Records, FirstSeq: res.FirstSeq, LastSeq: res.LastSeq, Checkpoint: res.Checkpoint, Message: res.String()})
+}

@@ -1,0 +1,208 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/taxiihub/taxiihub/audit"
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketAudit       = []byte("audit")             // seq (8) → JSON of audit.Record
+	bucketCheckpoints = []byte("audit_checkpoints") // seq (8) → JSON of audit.Checkpoint
+	keyAuditHead      = []byte("audit_head")        // seq (8) + hash (hex) of the newest record
+	keyCheckpointSeq  = []byte("audit_checkpointed") // seq (8) of the newest checkpoint
+)
+
+// auditHead is the newest record's sequence number and hash.
+func auditHead(tx *bolt.Tx) (uint64, string) {
+	v := tx.Bucket(bucketMeta).Get(keyAuditHead)
+	if len(v) < 8 {
+		return 0, audit.Genesis
+	}
+	return binary.BigEndian.Uint64(v), string(v[8:])
+}
+
+// appendAudit seals rec after the chain's head and stores it.
+func appendAudit(tx *bolt.Tx, rec *audit.Record) error {
+	seq, prev := auditHead(tx)
+	rec.Seal(seq+1, prev)
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketAudit).Put(be64(rec.Seq), v); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyAuditHead, append(be64(rec.Seq), rec.Hash...))
+}
+
+// Audit implements store.Store.
+func (s *Store) Audit(ctx context.Context, rec *audit.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.write(func(tx *bolt.Tx) error { return appendAudit(tx, rec) })
+}
+
+// afterWrites runs at the end of every write transaction: it signs a
+// checkpoint when enough records have been added since the last one.
+func (s *Store) afterWrites(tx *bolt.Tx) error {
+	if s.opts.AuditKey == nil {
+		return nil
+	}
+	head, _ := auditHead(tx)
+	if head-s.checkpointed(tx) >= uint64(s.opts.CheckpointEvery) {
+		return s.checkpoint(tx, audit.CheckpointPeriodic, nil)
+	}
+	return nil
+}
+
+func (s *Store) checkpointed(tx *bolt.Tx) uint64 {
+	if v := tx.Bucket(bucketMeta).Get(keyCheckpointSeq); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// checkpoint signs the chain's head. edit, if set, completes it first (a
+// prune checkpoint says where the chain now starts).
+func (s *Store) checkpoint(tx *bolt.Tx, kind string, edit func(*audit.Checkpoint)) error {
+	seq, head := auditHead(tx)
+	c := audit.Checkpoint{Seq: seq, Head: head, Time: s.now().UTC(), Kind: kind}
+	if edit != nil {
+		edit(&c)
+	}
+	c.Sign(s.opts.AuditKey)
+	v, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	// Checkpoints are keyed by record; a later one over the same head wins.
+	if err := tx.Bucket(bucketCheckpoints).Put(be64(seq), v); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyCheckpointSeq, be64(seq))
+}
+
+// Checkpoint implements store.Store.
+func (s *Store) Checkpoint(ctx context.Context, kind string) error {
+	if s.opts.AuditKey == nil {
+		return errors.New("checkpoint: the store was opened without the hub's key")
+	}
+	return s.write(func(tx *bolt.Tx) error { return s.checkpoint(tx, kind, nil) })
+}
+
+// checkpointLoop signs a checkpoint every CheckpointInterval when records
+// were added since the last one.
+func (s *Store) checkpointLoop() {
+	t := time.NewTicker(s.opts.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			s.write(func(tx *bolt.Tx) error {
+				if head, _ := auditHead(tx); head > s.checkpointed(tx) {
+					return s.checkpoint(tx, audit.CheckpointPeriodic, nil)
+				}
+				return nil
+			})
+		}
+	}
+}
+
+// AuditRecords implements store.Store.
+func (s *Store) AuditRecords(ctx context.Context, from uint64, fn func(audit.Record) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketAudit).Cursor()
+		n := 0
+		for k, v := cur.Seek(be64(from)); k != nil; k, v = cur.Next() {
+			if n++; n%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var rec audit.Record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("audit record at key %x: %w", k, errCorrupt)
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AuditCheckpoints implements store.Store.
+func (s *Store) AuditCheckpoints(ctx context.Context, fn func(audit.Checkpoint) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+			var c audit.Checkpoint
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("audit checkpoint at key %x: %w", k, errCorrupt)
+			}
+			return fn(c)
+		})
+	})
+}
+
+// PruneAudit implements store.Store. It removes whole segments: records up
+// to a checkpoint whose record is older than before, and signs a prune
+// checkpoint that anchors the chain where it now starts.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
+	if s.opts.AuditKey == nil {
+		return 0, errors.New("prune: the store was opened without the hub's key")
+	}
+	removed := 0
+	err := s.write(func(tx *bolt.Tx) error {
+		removed = 0
+		records := tx.Bucket(bucketAudit)
+		// The newest checkpoint whose record is older than before.
+		var boundary uint64
+		cur := tx.Bucket(bucketCheckpoints).Cursor()
+		for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+			seq := binary.BigEndian.Uint64(k)
+			v := records.Get(k)
+			if v == nil {
+				continue
+			}
+			var rec audit.Record
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("audit record %d: %w", seq, errCorrupt)
+			}
+			if !rec.Time.Before(before) {
+				break
+			}
+			boundary = seq
+		}
+		if boundary == 0 {
+			return nil
+		}
+		last := records.Get(be64(boundary))
+		var lastRec audit.Record
+		if err := json.Unmarshal(last, &lastRec); err != nil {
+			return fmt.Errorf("audit record %d: %w", boundary, errCorrupt)
+		}
+		var doomed [][]byte
+		rc := records.Cursor()
+		for k, _ := rc.First(); k != nil && binary.BigEndian.Uint64(k) <= boundary; k, _ = rc.Next() {
+			doomed = append(doomed, append([]byte(nil), k...))
+		}
+		for _, k := range doomed {
+			if err := records.Delete(k); err != nil {
+				return err
+			}
+		}
+		removed = len(doomed)
+		return s.checkpoint(tx, audit.CheckpointPrune, func(c *audit.Checkpoint) {
+			c.FirstSeq, c.FirstPrev = boundary+1, lastRec.Hash
+		})
+	})
+	return removed, err
+}
