@@ -2,8 +2,8 @@ package server
 
 import (
 	"github.com/labstack/echo/v4"
-	"github.com/taxiihub/taxiihub/auth"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/taxiihub/taxiihub/auth"
 )
 
 // routes lists every route the hub serves. Paths are matched with or without

@@ -27,7 +27,7 @@ type Options struct {
 	CursorKey []byte
 	// AuditKey verifies the audit log's checkpoints: the hub's public key.
 	AuditKey ed25519.PublicKey
-	Logger    *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Server is the hub's http.Handler.

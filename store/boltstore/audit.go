@@ -13,9 +13,9 @@ import (
 )
 
 var (
-	bucketAudit       = []byte("audit")             // seq (8) → JSON of audit.Record
-	bucketCheckpoints = []byte("audit_checkpoints") // seq (8) → JSON of audit.Checkpoint
-	keyAuditHead      = []byte("audit_head")        // seq (8) + hash (hex) of the newest record
+	bucketAudit       = []byte("audit")              // seq (8) → JSON of audit.Record
+	bucketCheckpoints = []byte("audit_checkpoints")  // seq (8) → JSON of audit.Checkpoint
+	keyAuditHead      = []byte("audit_head")         // seq (8) + hash (hex) of the newest record
 	keyCheckpointSeq  = []byte("audit_checkpointed") // seq (8) of the newest checkpoint
 )
 
