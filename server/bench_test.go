@@ -1,16 +1,37 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sync/atomic"
 	"testing"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/internal/synth"
+	"github.com/taxiihub/taxiihub/store"
 )
 
-func loadHub(b *testing.B, n int) *hub {
-	h := newHub(b)
+// auditOff is the real store with the audit log switched off, to measure
+// what the log costs.
+type auditOff struct{ store.Store }
+
+func (a auditOff) Add(ctx context.Context, collection string, objs []store.Object, st *store.Status, _ *audit.Record) error {
+	return a.Store.Add(ctx, collection, objs, st, nil)
+}
+
+func (auditOff) Audit(context.Context, *audit.Record) error { return nil }
+
+// eachAuditMode runs bench with the audit log on, then off.
+func eachAuditMode(b *testing.B, bench func(b *testing.B, opts ...hubOption)) {
+	b.Run("audit=on", func(b *testing.B) { bench(b) })
+	b.Run("audit=off", func(b *testing.B) {
+		bench(b, withStore(func(s store.Store) store.Store { return auditOff{s} }))
+	})
+}
+
+func loadHub(b *testing.B, n int, opts ...hubOption) *hub {
+	h := newHub(b, opts...)
 	for first := 0; first < n; first += 1000 {
 		h.post(objectsPath, synth.Envelope(first, min(1000, n-first)))
 	}
@@ -19,54 +40,60 @@ func loadHub(b *testing.B, n int) *hub {
 
 // BenchmarkPostEnvelope posts envelopes of 1,000 indicators over HTTP.
 func BenchmarkPostEnvelope(b *testing.B) {
-	h := newHub(b)
-	var next atomic.Int64
-	b.ResetTimer()
-	for b.Loop() {
-		first := int(next.Add(1000))
-		st := h.post(objectsPath, synth.Envelope(first, 1000))
-		if st.SuccessCount != 1000 {
-			b.Fatalf("status %+v", st)
+	eachAuditMode(b, func(b *testing.B, opts ...hubOption) {
+		h := newHub(b, opts...)
+		var next atomic.Int64
+		b.ResetTimer()
+		for b.Loop() {
+			first := int(next.Add(1000))
+			st := h.post(objectsPath, synth.Envelope(first, 1000))
+			if st.SuccessCount != 1000 {
+				b.Fatalf("status %+v", st)
+			}
 		}
-	}
-	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "objects/s")
+		b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "objects/s")
+	})
 }
 
 // BenchmarkPollCollection follows next through the whole collection at
 // limit=1000, as a liaison's scheduled pull does.
 func BenchmarkPollCollection(b *testing.B) {
-	n := synth.BenchObjects()
-	h := loadHub(b, n)
-	b.ResetTimer()
-	for b.Loop() {
-		path := objectsPath + "?limit=1000"
-		total := 0
-		for {
-			res := h.get(path)
-			var env envelope
-			res.json(b, &env)
-			total += len(env.Objects)
-			if !env.More {
-				break
+	eachAuditMode(b, func(b *testing.B, opts ...hubOption) {
+		n := synth.BenchObjects()
+		h := loadHub(b, n, opts...)
+		b.ResetTimer()
+		for b.Loop() {
+			path := objectsPath + "?limit=1000"
+			total := 0
+			for {
+				res := h.get(path)
+				var env envelope
+				res.json(b, &env)
+				total += len(env.Objects)
+				if !env.More {
+					break
+				}
+				path = objectsPath + "?next=" + url.QueryEscape(env.Next)
 			}
-			path = objectsPath + "?next=" + url.QueryEscape(env.Next)
+			if total != n {
+				b.Fatalf("polled %d of %d", total, n)
+			}
 		}
-		if total != n {
-			b.Fatalf("polled %d of %d", total, n)
-		}
-	}
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "objects/s")
+		b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "objects/s")
+	})
 }
 
 // BenchmarkGetObject fetches single objects by id over HTTP.
 func BenchmarkGetObject(b *testing.B) {
-	n := synth.BenchObjects()
-	h := loadHub(b, n)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if res := h.get(objectsPath + synth.ID(i*7919%n) + "/"); res.status != http.StatusOK {
-			b.Fatalf("GET = %d", res.status)
+	eachAuditMode(b, func(b *testing.B, opts ...hubOption) {
+		n := synth.BenchObjects()
+		h := loadHub(b, n, opts...)
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			if res := h.get(objectsPath + synth.ID(i*7919%n) + "/"); res.status != http.StatusOK {
+				b.Fatalf("GET = %d", res.status)
+			}
 		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/server"
+	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/boltstore"
 )
 
@@ -43,9 +44,15 @@ type hub struct {
 type hubOption func(*hubSetup)
 
 type hubSetup struct {
-	cfg    *config.Config
-	authn  auth.Authenticator // nil: the Authority of cfg
-	hubKey ed25519.PrivateKey
+	cfg       *config.Config
+	authn     auth.Authenticator // nil: the Authority of cfg
+	hubKey    ed25519.PrivateKey
+	wrapStore func(store.Store) store.Store
+}
+
+// withStore wraps the real store, to inject a failure.
+func withStore(wrap func(store.Store) store.Store) hubOption {
+	return func(s *hubSetup) { s.wrapStore = wrap }
 }
 
 func withConfig(mutate func(*config.Config)) hubOption {
@@ -98,8 +105,12 @@ func (h *hub) start(opts ...hubOption) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var served store.Store = st
+	if setup.wrapStore != nil {
+		served = setup.wrapStore(st)
+	}
 	srv, err := server.New(setup.cfg, server.Options{
-		Store: st, Authenticator: authn, Policy: authority, CursorKey: h.key, AuditKey: h.hubKey.Public().(ed25519.PublicKey),
+		Store: served, Authenticator: authn, Policy: authority, CursorKey: h.key, AuditKey: h.hubKey.Public().(ed25519.PublicKey),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,9 @@ type Store interface {
 	// request's audit record) to the audit log, all in one transaction,
 	// durable when Add returns. An object whose (id, version) is already
 	// stored is not stored again. Add sets st.Successes (one Detail per
-	// object, in objs order) and rec.Stored and rec.Unchanged.
+	// object, in objs order) and rec.Stored and rec.Unchanged. A nil rec
+	// appends nothing to the audit log: benchmarks measure the log's cost
+	// so; the server always passes one.
 	Add(ctx context.Context, collection string, objs []Object, st *Status, rec *audit.Record) error
 
 	// Query finds the object versions in collection that match q, in

@@ -24,7 +24,7 @@ var base = time.Date(2020, 9, 1, 0, 0, 0, 0, time.UTC)
 
 // ID returns the id of the n-th indicator.
 func ID(n int) string {
-	return fmt.Sprintf("indicator--%08x-%04x-4%03x-8%03x-%012x", n, n>>16&0xffff, n&0xfff, n>>4&0xfff, uint64(n)*2654435761)
+	return fmt.Sprintf("indicator--%08x-%04x-4%03x-8%03x-%012x", uint32(n), n>>16&0xffff, n&0xfff, n>>4&0xfff, uint64(n)*2654435761&(1<<48-1))
 }
 
 // Indicator returns the n-th indicator's JSON.

@@ -8,7 +8,7 @@ import (
 
 func TestIndicatorsAreDistinctAndWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	for n := range 5000 {
+	for _, n := range append(rangeOf(0, 5000), rangeOf(1<<31-100, 1<<31+100)...) {
 		m, problems := stix.Validate(Indicator(n), stix.Options{})
 		if err := stix.Err(problems); err != nil || len(problems) > 0 {
 			t.Fatalf("indicator %d: %v", n, err)
@@ -22,4 +22,12 @@ func TestIndicatorsAreDistinctAndWellFormed(t *testing.T) {
 	if err != nil || len(env.Objects) != 3 {
 		t.Fatalf("Envelope: %d objects, %v", len(env.Objects), err)
 	}
+}
+
+func rangeOf(from, to int) []int {
+	var out []int
+	for n := from; n < to; n++ {
+		out = append(out, n)
+	}
+	return out
 }

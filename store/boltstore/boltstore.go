@@ -186,12 +186,16 @@ func createCollection(tx *bolt.Tx, id string) (collection, error) {
 }
 
 // Add implements store.Store.
-func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Object, st *store.Status, rec *audit.Record) error {
+func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Object, st *store.Status, audited *audit.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return s.write(func(tx *bolt.Tx) error {
 		// Runs again if the group commit it joined is retried.
+		rec := audited
+		if rec == nil {
+			rec = &audit.Record{} // filled in, but not appended
+		}
 		st.Successes, rec.Stored, rec.Unchanged = nil, nil, nil
 		c, err := createCollection(tx, collectionID)
 		if err != nil {
@@ -221,6 +225,9 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 		}
 		if err := putStatus(tx, st); err != nil {
 			return err
+		}
+		if audited == nil {
+			return nil
 		}
 		return appendAudit(tx, rec)
 	})

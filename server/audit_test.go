@@ -1,0 +1,208 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+type auditPage struct {
+	Records []audit.Record `json:"records"`
+	More    bool           `json:"more"`
+	Next    string         `json:"next"`
+}
+
+func hubToken(t *testing.T, h *hub, org string, roles ...string) []string {
+	t.Helper()
+	tok, err := auth.IssueToken(auth.TokenRequest{Issuer: "taxiihub", Audience: "taxiihub-election2020", Org: org, Subject: org + "-user", Roles: roles, TTL: time.Hour}, h.hubKey, "hub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bearer(tok)
+}
+
+func TestAudit_EveryKindOfRequestIsRecorded(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	fbi := hubToken(t, h, "fbi", "read", "write")
+	google := hubToken(t, h, "google", "read")
+	auditor := hubToken(t, h, "oversight", "audit")
+
+	h.get("/taxii2/", fbi...)
+	posted := h.do(http.MethodPost, objectsPath, envelopeOf(indicator(ind1, v1), indicator(ind1, v1), `{"type":"indicator"}`), fbi...)
+	var st status
+	posted.json(t, &st)
+	h.get(objectsPath, google...)
+	h.get(root+"status/"+st.ID+"/", fbi...)
+	h.do(http.MethodDelete, objectsPath+ind1+"/", nil, fbi...)
+	h.get(root+"collections/law-enforcement/objects/", google...) // hidden: 404
+	h.get(objectsPath, bearer("forged.token.value")...)           // refused: 401
+	h.get("/admin/audit", fbi...)                                // no audit role: 403
+
+	var page auditPage
+	res := h.get("/admin/audit?limit=1000", auditor...)
+	res.json(t, &page)
+	if res.status != 200 || len(page.Records) != 8 {
+		t.Fatalf("= %d, %d records: %s", res.status, len(page.Records), res.body)
+	}
+	r := page.Records
+	check := func(i int, action string, status int, org string) {
+		t.Helper()
+		if r[i].Action != action || r[i].Status != status || r[i].Org != org || r[i].RequestID == "" || r[i].RemoteAddr == "" || r[i].Time.IsZero() {
+			t.Errorf("record %d = %+v; want %s %d by %q", i, r[i], action, status, org)
+		}
+	}
+	check(0, "discovery", 200, "fbi")
+	check(1, "write", 202, "fbi")
+	check(2, "read", 200, "google")
+	check(3, "status", 200, "fbi")
+	check(4, "delete", 200, "fbi")
+	check(5, "read", 404, "google")
+	check(6, "read", 401, "")
+	check(7, "audit", 403, "fbi")
+	if len(r[1].Stored) != 1 || len(r[1].Unchanged) != 1 || len(r[1].Refused) != 1 || r[1].Stored[0].ID != ind1 || r[1].Collection != indicatorsID {
+		t.Errorf("write record = %+v", r[1])
+	}
+	if r[1].AuthMethod != "jwt-hub" || r[1].Subject != "fbi-user" || r[1].TokenID == "" {
+		t.Errorf("write record's principal = %+v", r[1])
+	}
+	if r[2].Returned != 1 || r[2].AddedFirst == nil || r[2].AddedLast == nil {
+		t.Errorf("read record = %+v", r[2])
+	}
+	if len(r[4].Deleted) != 1 || r[4].Deleted[0].Version != v1 {
+		t.Errorf("delete record = %+v", r[4])
+	}
+	if r[5].Collection != "law-enforcement" || !strings.Contains(r[5].Reason, "no collection") {
+		t.Errorf("hidden-collection record = %+v", r[5])
+	}
+	if !strings.Contains(r[6].Reason, "malformed") || r[6].AuthMethod != "none" {
+		t.Errorf("refused-token record = %+v", r[6])
+	}
+	if !strings.Contains(r[7].Reason, "audit role") {
+		t.Errorf("refusal record = %+v", r[7])
+	}
+	// No secret ever reaches the log.
+	all, _ := json.Marshal(page)
+	for _, secret := range []string{strings.TrimPrefix(fbi[1], "Bearer "), strings.TrimPrefix(google[1], "Bearer "), "forged.token.value"} {
+		if strings.Contains(string(all), secret) {
+			t.Fatal("a token is in the audit log")
+		}
+	}
+	var v struct {
+		Verified bool   `json:"verified"`
+		Records  int    `json:"records"`
+		Message  string `json:"message"`
+	}
+	h.get("/admin/audit/verify", auditor...).json(t, &v)
+	if !v.Verified || v.Records < 9 {
+		t.Fatalf("verify = %+v", v)
+	}
+	errorBody(t, h.get("/admin/audit/verify", google...), http.StatusForbidden)
+}
+
+func TestAudit_FiltersPagesAndExport(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	fbi := hubToken(t, h, "fbi", "read")
+	dhs := hubToken(t, h, "dhs", "read")
+	auditor := hubToken(t, h, "oversight", "audit")
+	for range 5 {
+		h.get(objectsPath, fbi...)
+		h.get(objectsPath, dhs...)
+		h.get(root+"collections/reports/objects/", dhs...)
+	}
+	h.get(root+"collections/nope/objects/", fbi...)
+	since := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano)
+	until := time.Now().UTC().Add(time.Minute).Format(time.RFC3339Nano)
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"org=fbi", 6},
+		{"org=dhs&collection=" + indicatorsID, 5},
+		{"org=dhs&collection=8d2b9c4e-1f6a-4b7d-a3e5-6c9f0e1d2a3b", 5},
+		{"subject=dhs-user&action=read", 10},
+		{"status=404", 1},
+		{"action=write", 0},
+		{"since=" + url.QueryEscape(since) + "&until=" + url.QueryEscape(until) + "&org=fbi", 6},
+		{"until=2000-01-01T00:00:00Z", 0},
+	}
+	for _, tt := range tests {
+		var page auditPage
+		res := h.get("/admin/audit?"+tt.query, auditor...)
+		res.json(t, &page)
+		if res.status != 200 || len(page.Records) != tt.want || page.More {
+			t.Errorf("%s: %d records (more %v), want %d", tt.query, len(page.Records), page.More, tt.want)
+		}
+	}
+	for _, bad := range []string{"status=abc", "since=yesterday", "limit=0", "next=bogus"} {
+		errorBody(t, h.get("/admin/audit?"+bad, auditor...), http.StatusBadRequest)
+	}
+
+	// Pages of 4 through the 10 dhs records, each exactly once.
+	seen := map[uint64]bool{}
+	path := "/admin/audit?org=dhs&limit=4"
+	for pages := 0; ; pages++ {
+		var page auditPage
+		h.get(path, auditor...).json(t, &page)
+		for _, r := range page.Records {
+			if seen[r.Seq] || r.Org != "dhs" {
+				t.Fatalf("record %d seen twice or not dhs's", r.Seq)
+			}
+			seen[r.Seq] = true
+		}
+		if !page.More {
+			break
+		}
+		if pages > 5 || page.Next == "" {
+			t.Fatal("pages do not end")
+		}
+		path = "/admin/audit?next=" + url.QueryEscape(page.Next)
+	}
+	if len(seen) != 10 {
+		t.Fatalf("paged through %d dhs records, want 10", len(seen))
+	}
+
+	// NDJSON export: one JSON record per line.
+	res := h.get("/admin/audit?org=fbi", append(auditor, "Accept", "application/x-ndjson")...)
+	if res.status != 200 || res.header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("export = %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	lines := 0
+	sc := bufio.NewScanner(strings.NewReader(string(res.body)))
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Org != "fbi" {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		lines++
+	}
+	if lines != 6 {
+		t.Fatalf("exported %d lines, want 6", lines)
+	}
+}
+
+// failingAudit is the real store, except that the audit log cannot be
+// written: the disk-full case.
+type failingAudit struct{ store.Store }
+
+func (failingAudit) Audit(context.Context, *audit.Record) error { return errors.New("no space left on device") }
+
+func TestAudit_FailsClosed(t *testing.T) {
+	h := newHub(t)
+	h.post(objectsPath, envelopeOf(indicator(ind1, v1)))
+	h.restart(withStore(func(s store.Store) store.Store { return failingAudit{s} }))
+	res := h.get(objectsPath)
+	desc := errorBody(t, res, http.StatusServiceUnavailable)
+	if strings.Contains(string(res.body), ind1) || !strings.Contains(desc, "audit log") {
+		t.Fatalf("a request served without its audit record: %s", res.body)
+	}
+}
