@@ -46,7 +46,7 @@ func TestAudit_EveryKindOfRequestIsRecorded(t *testing.T) {
 	h.do(http.MethodDelete, objectsPath+ind1+"/", nil, fbi...)
 	h.get(root+"collections/law-enforcement/objects/", google...) // hidden: 404
 	h.get(objectsPath, bearer("forged.token.value")...)           // refused: 401
-	h.get("/admin/audit", fbi...)                                // no audit role: 403
+	h.get("/admin/audit", fbi...)                                 // no audit role: 403
 
 	var page auditPage
 	res := h.get("/admin/audit?limit=1000", auditor...)
@@ -194,7 +194,9 @@ func TestAudit_FiltersPagesAndExport(t *testing.T) {
 // written: the disk-full case.
 type failingAudit struct{ store.Store }
 
-func (failingAudit) Audit(context.Context, *audit.Record) error { return errors.New("no space left on device") }
+func (failingAudit) Audit(context.Context, *audit.Record) error {
+	return errors.New("no space left on device")
+}
 
 func TestAudit_FailsClosed(t *testing.T) {
 	h := newHub(t)
