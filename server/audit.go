@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -51,9 +52,12 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now().UTC()
 		res := c.Response()
-		buf := &bufferedWriter{real: res.Writer}
+		buf := &bufferedWriter{real: res.Writer, body: bodies.Get().(*bytes.Buffer)}
 		res.Writer = buf
-		defer func() { res.Writer = buf.real }()
+		defer func() {
+			res.Writer = buf.real
+			buf.release()
+		}()
 
 		reason := ""
 		if err := next(c); err != nil {
@@ -151,8 +155,20 @@ func truncateText(s string, n int) string {
 type bufferedWriter struct {
 	real        http.ResponseWriter
 	status      int
-	body        bytes.Buffer
+	body        *bytes.Buffer
 	passThrough bool
+}
+
+// bodies are the buffers responses are held in, reused.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// release returns the buffer to the pool unless it grew very large.
+func (b *bufferedWriter) release() {
+	if b.body.Cap() <= 16<<20 {
+		b.body.Reset()
+		bodies.Put(b.body)
+	}
+	b.body = nil
 }
 
 func (b *bufferedWriter) Header() http.Header { return b.real.Header() }

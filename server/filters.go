@@ -41,6 +41,10 @@ func (ep endpoint) accepts() string {
 	return strings.Join(names, ", ")
 }
 
+// maxPageBytes bounds the objects' JSON in one page: responses are held in
+// memory until their audit record is written.
+const maxPageBytes = 8 << 20
+
 // listRequest is a parsed request for one page.
 type listRequest struct {
 	scope   string
@@ -120,6 +124,7 @@ func (s *Server) parseList(params url.Values, ep endpoint, scope string) (listRe
 		limit = cfg.DefaultPageSize
 	}
 	lr.query.Limit = min(limit, cfg.MaxPageSize)
+	lr.query.MaxBytes = maxPageBytes
 	if err := lr.buildQuery(); err != nil {
 		return lr, err
 	}

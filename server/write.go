@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/stix"
@@ -31,9 +29,6 @@ func setDateAddedHeaders(c echo.Context, p store.Page) {
 	h.Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(p.Entries[len(p.Entries)-1].DateAdded))
 }
 
-// writers are the buffers envelopes are streamed through.
-var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
-
 // writeEnvelope streams a page as a TAXII envelope, each object exactly as
 // it was posted.
 func writeEnvelope(c echo.Context, p store.Page, next string) error {
@@ -45,24 +40,24 @@ func writeEnvelope(c echo.Context, p store.Page, next string) error {
 		_, err := res.Write([]byte(`{"more":false}`))
 		return err
 	}
-	w := writers.Get().(*bufio.Writer)
-	w.Reset(res)
-	defer func() { w.Reset(nil); writers.Put(w) }()
-	w.WriteString(`{"more":`)
+	w := res // held in memory until the audit record is written (see auditRequests)
+	head := []byte(`{"more":false,"objects":[`)
 	if p.More {
-		w.WriteString(`true,"next":`)
 		nextJSON, _ := json.Marshal(next)
-		w.Write(nextJSON)
-	} else {
-		w.WriteString("false")
+		head = append(append([]byte(`{"more":true,"next":`), nextJSON...), `,"objects":[`...)
 	}
-	w.WriteString(`,"objects":[`)
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	comma := []byte(",")
 	for i, e := range p.Entries {
 		if i > 0 {
-			w.WriteByte(',')
+			w.Write(comma)
 		}
-		w.Write(e.Raw)
+		if _, err := w.Write(e.Raw); err != nil {
+			return err
+		}
 	}
-	w.WriteString("]}")
-	return w.Flush()
+	_, err := w.Write([]byte("]}"))
+	return err
 }

@@ -93,6 +93,9 @@ type Query struct {
 	SpecVersions []string
 	// Limit is the page size; it must be positive.
 	Limit int
+	// MaxBytes, if positive, ends a page early once its objects' JSON adds
+	// up to it (a page always holds at least one object).
+	MaxBytes int
 }
 
 // VersionMatch is TAXII's match[version]: any combination of the first, the

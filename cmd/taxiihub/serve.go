@@ -54,6 +54,9 @@ func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	if retain := cfg.Audit.Retention(); retain > 0 {
+		go pruneAudit(ctx, st, retain, log)
+	}
 	go func() {
 		for range hup {
 			if err := h.reload(configPath); err != nil {
@@ -64,6 +67,27 @@ func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog
 		}
 	}()
 	return listenAndServe(ctx, cfg.Listen, h, log, nil)
+}
+
+// pruneAudit removes audit records older than retain, at start and then
+// every hour, until ctx ends.
+func pruneAudit(ctx context.Context, st *boltstore.Store, retain time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := st.PruneAudit(ctx, time.Now().Add(-retain))
+		switch {
+		case err != nil:
+			log.Error("audit retention: pruning failed", "err", err)
+		case n > 0:
+			log.Info("audit retention: pruned old records", "records", n, "retain", retain.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // hub is the server with what it needs to reload its config.

@@ -31,7 +31,7 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 		if !ok {
 			return fn(store.Page{})
 		}
-		r := &reader{ctx: ctx, c: c, q: q, idCursor: c.ids.Cursor(), after: afterKey(q.AddedAfter)}
+		r := &reader{ctx: ctx, c: c, q: q, limit: q.Limit, idCursor: c.ids.Cursor(), after: afterKey(q.AddedAfter)}
 		var err error
 		switch {
 		case len(q.IDs) > 0:
@@ -45,8 +45,8 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 			return fmt.Errorf("collection %s: %w", collectionID, err)
 		}
 		page := store.Page{Entries: r.entries}
-		if len(page.Entries) > q.Limit {
-			page.Entries, page.More = page.Entries[:q.Limit], true
+		if len(page.Entries) > r.limit {
+			page.Entries, page.More = page.Entries[:r.limit], true
 		}
 		return fn(page)
 	})
@@ -66,6 +66,8 @@ type reader struct {
 	ctx      context.Context
 	c        collection
 	q        store.Query
+	limit    int // q.Limit, or fewer once the page reaches q.MaxBytes
+	bytes    int
 	idCursor *bolt.Cursor
 	after    uint64 // first date_added to consider
 	entries  []store.Entry
@@ -73,7 +75,7 @@ type reader struct {
 	seen     int
 }
 
-func (r *reader) full() bool { return len(r.entries) > r.q.Limit }
+func (r *reader) full() bool { return len(r.entries) > r.limit }
 
 // checkCancel looks at the context every so often during long scans.
 func (r *reader) checkCancel() error {
@@ -216,6 +218,12 @@ func (r *reader) typeAllowed(id string) bool {
 }
 
 func (r *reader) emit(k []byte, rec record) {
+	if len(r.entries) < r.limit {
+		r.bytes += len(rec.raw)
+		if r.q.MaxBytes > 0 && r.bytes >= r.q.MaxBytes {
+			r.limit = len(r.entries) + 1 // this one ends the page
+		}
+	}
 	r.entries = append(r.entries, store.Entry{
 		ID:          string(rec.id),
 		Version:     string(rec.verText),

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 		{"AddedAfterIsExclusive", testAddedAfter},
 		{"TypeAndIDFilters", testTypeAndIDFilters},
 		{"PagesCoverEverythingOnce", testPagination},
+		{"MaxBytesEndsAPageEarly", testMaxBytes},
 		{"UnversionedObjectsUseDateAdded", testUnversioned},
 		{"Delete", testDelete},
 		{"Status", testStatus},
@@ -535,5 +536,30 @@ func testPrune(t *testing.T, s store.Store) {
 	verify(t, s)
 	if n, err := s.PruneAudit(ctx, time.Now().Add(-24*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("pruning again removed %d, %v", n, err)
+	}
+}
+
+func testMaxBytes(t *testing.T, s store.Store) {
+	var objs []store.Object
+	for i := range 10 {
+		objs = append(objs, Obj(fmt.Sprintf("indicator--%08d-0000-4000-8000-000000000000", i), v1))
+	}
+	add(t, s, objs...)
+	size := len(objs[0].Raw)
+	got, more := query(t, s, store.Query{Limit: 10, MaxBytes: 3*size - 1})
+	if len(got) != 3 || !more {
+		t.Fatalf("page of %d (more %v), want 3 and more", len(got), more)
+	}
+	got, more = query(t, s, store.Query{Limit: 10, MaxBytes: 1})
+	if len(got) != 1 || !more {
+		t.Fatalf("a tiny budget gave %d (more %v), want 1 and more", len(got), more)
+	}
+	got, more = query(t, s, store.Query{Limit: 10, MaxBytes: 100 * size, AddedAfter: time.Time{}})
+	if len(got) != 10 || more {
+		t.Fatalf("a large budget gave %d (more %v)", len(got), more)
+	}
+	got, more = query(t, s, store.Query{Limit: 10, MaxBytes: 10 * size})
+	if len(got) != 10 || more {
+		t.Fatalf("a budget of exactly the whole gave %d (more %v)", len(got), more)
 	}
 }
