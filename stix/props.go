@@ -71,15 +71,11 @@ func timestamp(v *validator, path string, val any) {
 // timestampMs is a timestamp with at least millisecond precision, as
 // created and modified must be.
 func timestampMs(v *validator, path string, val any) {
-	s, ok := val.(string)
-	if !ok {
-		v.bad(path, "must be a timestamp string, got %s", jsonKind(val))
+	before := len(v.problems)
+	if timestamp(v, path, val); len(v.problems) > before {
 		return
 	}
-	if _, err := ParseTimestamp(s); err != nil {
-		v.bad(path, "%v", err)
-		return
-	}
+	s := val.(string)
 	if dot := strings.LastIndexByte(s, '.'); dot < 0 || len(s)-dot-2 < 3 {
 		v.bad(path, "%q needs at least millisecond precision (e.g. 2020-01-02T03:04:05.000Z)", s)
 	}

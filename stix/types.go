@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"maps"
 	"math"
 	"net/netip"
 	"regexp"
@@ -70,17 +71,16 @@ var commonProperties = map[kind]propertySet{
 		"extensions":          extensions,
 	}, []string{"created"}},
 	kindLanguage: {sdoCommon, []string{"created", "modified"}},
-	kindExtension: {map[string]check{
-		"spec_version":        str,
-		"created_by_ref":      identityRef,
-		"created":             timestampMs,
-		"modified":            timestampMs,
-		"revoked":             boolean,
-		"labels":              strList,
-		"external_references": listOf(externalReference),
-		"object_marking_refs": markingRefs,
-		"granular_markings":   listOf(granularMarking),
-	}, []string{"created", "modified", "created_by_ref"}},
+	kindExtension: {without(sdoCommon, "confidence", "lang", "extensions"), []string{"created", "modified", "created_by_ref"}},
+}
+
+// without is props less some names.
+func without(props map[string]check, names ...string) map[string]check {
+	out := maps.Clone(props)
+	for _, n := range names {
+		delete(out, n)
+	}
+	return out
 }
 
 // Reference targets.

@@ -174,20 +174,9 @@ func TestAuditVerify_WrongKeyOrHeldFile(t *testing.T) {
 // stored with its audit record, no record names a missing object, and the
 // chain verifies.
 func TestCrash_AcknowledgedWritesKeepTheirAuditRecords(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "taxiihub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	cfg := writeConfig(t, dir)
-	out, err := exec.Command(bin, "token", "issue", "--config", cfg, "--org", "fbi", "--sub", "crash", "--roles", "read,write", "--ttl", "1h").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bearer := "Bearer " + strings.TrimSpace(string(out))
+	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "crash", "--roles", "read,write", "--ttl", "1h")
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {

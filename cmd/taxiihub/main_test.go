@@ -60,30 +60,44 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// buildBinary builds taxiihub into a temp dir and returns both; it skips
+// in -short runs.
+func buildBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "taxiihub")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir, bin
+}
+
+// issueWithBinary prints a hub token with the token issue command.
+func issueWithBinary(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, append([]string{"token", "issue"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("token issue %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 var servingURL = regexp.MustCompile(`"url":"(http://[^"]+)/taxii2/"`)
 
 // TestServe_RealBinary builds taxiihub, serves the sample config, posts and
 // reads a bundle, and stops it with SIGTERM; a second start finds the data.
 func TestServe_RealBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "taxiihub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	cfg := writeConfig(t, dir)
 	bundle, err := os.ReadFile("../../testdata/bundles/election-sample.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	objects := "/election2020/collections/indicators/objects/"
-	out, err := exec.Command(bin, "token", "issue", "--config", cfg, "--org", "fbi", "--sub", "e2e", "--roles", "read,write", "--ttl", "1h").Output()
-	if err != nil {
-		t.Fatalf("token issue: %v", err)
-	}
-	bearer := "Bearer " + strings.TrimSpace(string(out))
+	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "e2e", "--roles", "read,write", "--ttl", "1h")
 
 	for round := range 2 {
 		cmd := exec.Command(bin, "serve", "--config", cfg)
@@ -267,14 +281,7 @@ func TestStixValidate(t *testing.T) {
 // sent next is refused and the previous one stays in force. An
 // organization signs its own token with its registered key.
 func TestServe_SIGHUPReloadsConfig(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "taxiihub")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	cfgPath := writeConfig(t, dir)
 	// ODNI registers an Ed25519 key and signs its own tokens.
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -288,11 +295,7 @@ func TestServe_SIGHUPReloadsConfig(t *testing.T) {
 		"    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n    keys:\n      - kid: odni-2026\n        alg: EdDSA\n        public_key_file: "+filepath.Join(dir, "odni.pub")+"\n", 1)
 	os.WriteFile(cfgPath, []byte(withKey), 0o600)
 
-	out, err := exec.Command(bin, "token", "issue", "--config", cfgPath, "--org", "odni", "--sub", "analyst", "--roles", "read", "--ttl", "1h", "--key", keyPath, "--kid", "odni-2026").CombinedOutput()
-	if err != nil {
-		t.Fatalf("token issue --key: %v\n%s", err, out)
-	}
-	token := strings.TrimSpace(string(out))
+	token := issueWithBinary(t, bin, "--config", cfgPath, "--org", "odni", "--sub", "analyst", "--roles", "read", "--ttl", "1h", "--key", keyPath, "--kid", "odni-2026")
 
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
 	stderr, _ := cmd.StderrPipe()
