@@ -70,7 +70,7 @@ var commonProperties = map[kind]propertySet{
 		"granular_markings":   listOf(granularMarking),
 		"extensions":          extensions,
 	}, []string{"created"}},
-	kindLanguage: {sdoCommon, []string{"created", "modified"}},
+	kindLanguage:  {sdoCommon, []string{"created", "modified"}},
 	kindExtension: {without(sdoCommon, "confidence", "lang", "extensions"), []string{"created", "modified", "created_by_ref"}},
 }
 
