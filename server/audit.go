@@ -50,7 +50,11 @@ func noteReturned(c echo.Context, p store.Page) {
 // gets a 503 instead, never an unrecorded answer (fail closed).
 func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if probes[c.Request().URL.Path] {
+			return next(c)
+		}
 		start := time.Now().UTC()
+		defer func() { s.logRequest(c, start) }()
 		res := c.Response()
 		buf := &bufferedWriter{real: res.Writer, body: bodies.Get().(*bytes.Buffer)}
 		res.Writer = buf
@@ -84,6 +88,19 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// logRequest writes the request's one log line.
+func (s *Server) logRequest(c echo.Context, start time.Time) {
+	p := principal(c)
+	s.log.Info("request",
+		"request_id", requestID(c),
+		"method", c.Request().Method,
+		"path", requestPath(c),
+		"org", p.Org,
+		"status", c.Response().Status,
+		"latency_ms", float64(time.Since(start).Microseconds())/1000,
+	)
+}
+
 // newRecord describes the request in c, answered with status.
 func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason string) *audit.Record {
 	r := c.Request()
@@ -103,7 +120,7 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 		RemoteAddr: remoteHost(r),
 		UserAgent:  truncateText(r.UserAgent(), 256),
 		Method:     r.Method,
-		Path:       truncateText(r.URL.Path, 1024),
+		Path:       truncateText(requestPath(c), 1024),
 		APIRoot:    c.Param("root"),
 		Collection: n.collection,
 		Action:     actionOf(c),
@@ -142,6 +159,25 @@ func actionOf(c echo.Context) string {
 		return audit.ActionList
 	}
 	return "unknown"
+}
+
+const pathKey = "taxiihub.path"
+
+// keepPath remembers the path as the client sent it, before routing drops
+// its trailing slash.
+func keepPath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(pathKey, c.Request().URL.Path)
+		return next(c)
+	}
+}
+
+// requestPath is the path as the client sent it.
+func requestPath(c echo.Context) string {
+	if p, ok := c.Get(pathKey).(string); ok {
+		return p
+	}
+	return c.Request().URL.Path
 }
 
 func truncateText(s string, n int) string {

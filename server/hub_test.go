@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -111,6 +112,7 @@ func (h *hub) start(opts ...hubOption) {
 	}
 	srv, err := server.New(setup.cfg, server.Options{
 		Store: served, Authenticator: authn, Policy: authority, CursorKey: h.key, AuditKey: h.hubKey.Public().(ed25519.PublicKey),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 // in many clients and drops credentials in others).
 func (s *Server) routes() {
 	e := s.echo
-	e.Pre(middleware.RemoveTrailingSlash())
+	e.Pre(keepPath, middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID(), s.auditRequests, s.recoverPanics)
 
 	taxii := []echo.MiddlewareFunc{s.authenticate, s.negotiate}
@@ -27,6 +27,10 @@ func (s *Server) routes() {
 	e.DELETE("/:root/collections/:collection/objects/:object", s.deleteObject, taxii...)
 	e.GET("/:root/collections/:collection/objects/:object/versions", s.getVersions, taxii...)
 
+	e.GET("/healthz", s.getHealth)
+	e.GET("/readyz", s.getReady)
+
+	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(auth.RoleAdmin))
 	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(auth.RoleAudit))
 	e.GET("/admin/audit/verify", s.verifyAudit, s.authenticate, requireRole(auth.RoleAudit))
 }

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
@@ -61,6 +62,12 @@ type Store interface {
 	// checkpoints, older than before, keeping the chain verifiable; it
 	// returns how many it removed.
 	PruneAudit(ctx context.Context, before time.Time) (int, error)
+
+	// Ready checks that the store is open and writable.
+	Ready(ctx context.Context) error
+	// Backup writes a consistent snapshot of the whole store to w while
+	// reads and writes go on, and returns its size.
+	Backup(ctx context.Context, w io.Writer) (int64, error)
 
 	// Close releases the store; in-flight calls finish first. A store that
 	// can sign signs a shutdown checkpoint first.

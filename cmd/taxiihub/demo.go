@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,7 +41,7 @@ func demoCommand() *cobra.Command {
 			if cmd.Flags().Changed("listen") {
 				cfg.Listen = listen
 			}
-			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			log := newLogger(cmd.ErrOrStderr())
 			st, h, err := openHub(cfg, log)
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +23,16 @@ func main() {
 	}
 }
 
+// newLogger logs JSON, or text when w is a terminal.
+func newLogger(w io.Writer) *slog.Logger {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, nil))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
 // run executes the command line args; it returns when the command is done
 // or ctx is cancelled.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), demoCommand(), configCommand(), tokenCommand(), apikeyCommand(), auditCommand(), stixCommand())
+	root.AddCommand(serveCommand(), demoCommand(), configCommand(), tokenCommand(), apikeyCommand(), auditCommand(), backupCommand(), stixCommand())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

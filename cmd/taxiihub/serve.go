@@ -36,7 +36,7 @@ func serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			log := newLogger(cmd.ErrOrStderr())
 			return serve(cmd.Context(), configPath, cfg, log)
 		},
 	}

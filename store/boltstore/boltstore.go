@@ -30,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -269,6 +270,29 @@ func putStatus(tx *bolt.Tx, st *store.Status) error {
 		return err
 	}
 	return tx.Bucket(bucketStatuses).Put([]byte(st.ID), v)
+}
+
+var keyReady = []byte("ready")
+
+// Ready implements store.Store: a write transaction that commits.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.write(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyReady, be64(uint64(s.now().UnixMicro())))
+	})
+}
+
+// Backup implements store.Store: the file as one read transaction sees it.
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
 }
 
 // versionText is the version, as the object spells it, of the object

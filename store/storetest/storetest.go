@@ -4,6 +4,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 		{"TypeAndIDFilters", testTypeAndIDFilters},
 		{"PagesCoverEverythingOnce", testPagination},
 		{"MaxBytesEndsAPageEarly", testMaxBytes},
+		{"ReadyAndBackup", testReadyAndBackup},
 		{"UnversionedObjectsUseDateAdded", testUnversioned},
 		{"Delete", testDelete},
 		{"Status", testStatus},
@@ -561,5 +563,17 @@ func testMaxBytes(t *testing.T, s store.Store) {
 	got, more = query(t, s, store.Query{Limit: 10, MaxBytes: 10 * size})
 	if len(got) != 10 || more {
 		t.Fatalf("a budget of exactly the whole gave %d (more %v)", len(got), more)
+	}
+}
+
+func testReadyAndBackup(t *testing.T, s store.Store) {
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	add(t, s, Obj(ind1, v1))
+	var buf bytes.Buffer
+	n, err := s.Backup(ctx, &buf)
+	if err != nil || n == 0 || int64(buf.Len()) != n {
+		t.Fatalf("Backup = %d bytes (%d written), %v", n, buf.Len(), err)
 	}
 }

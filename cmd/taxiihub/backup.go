@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/taxiihub/taxiihub/store/boltstore"
+)
+
+func backupCommand() *cobra.Command {
+	var baseURL, token, out string
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Save a consistent copy of a running hub's data (needs a token with the admin role)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if token == "" || out == "" {
+				return fmt.Errorf("--token and --out are required")
+			}
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, strings.TrimSuffix(baseURL, "/")+"/admin/backup", nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+				return fmt.Errorf("backup refused: %s: %s", res.Status, strings.TrimSpace(string(body)))
+			}
+			n, err := saveFile(out, res.Body)
+			if err != nil {
+				return err
+			}
+			// The copy must open as the hub's file.
+			st, err := boltstore.Open(out, boltstore.Options{ReadOnly: true})
+			if err != nil {
+				return fmt.Errorf("the copy does not open: %w", err)
+			}
+			st.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "saved %d bytes to %s\n", n, out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&baseURL, "url", "http://127.0.0.1:8080", "the hub's base URL")
+	cmd.Flags().StringVar(&token, "token", "", "a token with the admin role")
+	cmd.Flags().StringVar(&out, "out", "", "file to write the copy to")
+	return cmd
+}
+
+// saveFile writes r to path through a temporary file, so that path is
+// either the whole copy or untouched.
+func saveFile(path string, r io.Reader) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := io.Copy(tmp, r)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("backup interrupted: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+		return n, err
+	}
+	return n, os.Rename(tmp.Name(), path)
+}

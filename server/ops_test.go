@@ -1,0 +1,109 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/internal/synth"
+	"github.com/taxiihub/taxiihub/store"
+	"github.com/taxiihub/taxiihub/store/boltstore"
+)
+
+func TestProbes_NeedNoTokenAndAreNotAudited(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res := h.do(http.MethodGet, path, nil, "Accept", "")
+		if res.status != 200 || bytes.Contains(res.body, []byte("indicator")) {
+			t.Fatalf("GET %s = %d %s", path, res.status, res.body)
+		}
+	}
+	n := 0
+	h.store.AuditRecords(context.Background(), 0, func(audit.Record) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("probes left %d audit records", n)
+	}
+	h.store.Close()
+	if res := h.get("/readyz"); res.status != http.StatusServiceUnavailable {
+		t.Fatalf("readyz on a closed store = %d", res.status)
+	}
+	if res := h.get("/healthz"); res.status != http.StatusOK {
+		t.Fatalf("healthz = %d", res.status)
+	}
+}
+
+// TestBackup_DuringWritesOpensAndVerifies takes a backup over HTTP while
+// clients post; the copy opens, its audit chain verifies, and every object
+// its audit log says was stored is in it.
+func TestBackup_DuringWritesOpensAndVerifies(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	admin := hubToken(t, h, "oversight", "admin")
+	fbi := hubToken(t, h, "fbi", "read", "write")
+	errorBody(t, h.get("/admin/backup", fbi...), http.StatusForbidden)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				h.do(http.MethodPost, objectsPath, synth.Envelope((w*1000+i)*10, 10), fbi...)
+			}
+		})
+	}
+	h.do(http.MethodPost, objectsPath, synth.Envelope(1_000_000, 10), fbi...)
+	res := h.get("/admin/backup", admin...)
+	close(stop)
+	wg.Wait()
+	if res.status != 200 || len(res.body) == 0 {
+		t.Fatalf("backup = %d, %d bytes", res.status, len(res.body))
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, res.body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := boltstore.Open(path, boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	vres, err := audit.Verify(store.AuditLog(context.Background(), cp), h.hubKey.Public().(ed25519.PublicKey))
+	if err != nil || vres.Records == 0 {
+		t.Fatalf("the copy's audit log: %+v, %v", vres, err)
+	}
+	stored := map[string]bool{}
+	cp.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+		for _, o := range r.Stored {
+			stored[o.ID] = true
+		}
+		return nil
+	})
+	found := 0
+	q := store.Query{Limit: 100000, Versions: store.VersionMatch{All: true}}
+	err = cp.Query(context.Background(), indicatorsID, q, func(p store.Page) error {
+		for _, e := range p.Entries {
+			if !stored[e.ID] {
+				return fmt.Errorf("%s is in the copy without its audit record", e.ID)
+			}
+			found++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found != len(stored) || found < 10 {
+		t.Fatalf("the copy has %d objects, its audit log names %d", found, len(stored))
+	}
+}
