@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), demoCommand(), configCommand(), tokenCommand(), apikeyCommand(), auditCommand(), backupCommand(), stixCommand())
+	root.AddCommand(serveCommand(), demoCommand(), configCommand(), tokenCommand(), apikeyCommand(), auditCommand(), backupCommand(), healthCommand(), stixCommand())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
