@@ -27,6 +27,7 @@ const (
 	MethodHubJWT = "jwt-hub"
 	MethodOrgJWT = "jwt-org"
 	MethodAPIKey = "api-key"
+	MethodMTLS   = "mtls"
 )
 
 // Principal is an authenticated caller.
@@ -35,7 +36,7 @@ type Principal struct {
 	Subject string   // the person or system within Org
 	Roles   []string // a subset of read, write, audit, admin
 	TokenID string   // jti of the token used, if any
-	Method  string   // how it authenticated: none, jwt-hub, jwt-org, api-key
+	Method  string   // how it authenticated: none, jwt-hub, jwt-org, api-key, mtls
 }
 
 // Has reports whether p holds role.

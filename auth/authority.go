@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"os"
@@ -63,6 +64,9 @@ func (a *Authority) Authenticate(r *http.Request) (Principal, error) {
 		return Principal{Subject: "anonymous", Roles: config.Roles, Method: MethodNone}, nil
 	}
 	header := r.Header.Get("Authorization")
+	if header == "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		return a.fromCertificate(r.TLS.VerifiedChains[0][0])
+	}
 	if header == "" {
 		return Principal{}, refuse("no credentials: send Authorization: Bearer <token>, or Basic with an API key")
 	}
@@ -130,6 +134,25 @@ func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
 	a.verified[sum] = p
 	a.mu.Unlock()
 	return p, nil
+}
+
+// fromCertificate maps a verified client certificate to the organization
+// the config names for its subject or one of its SANs.
+func (a *Authority) fromCertificate(cert *x509.Certificate) (Principal, error) {
+	sans := slices.Concat(cert.DNSNames, cert.EmailAddresses)
+	for _, u := range cert.URIs {
+		sans = append(sans, u.String())
+	}
+	for _, cc := range a.cfg.TLS.ClientCerts {
+		if cc.Subject != "" && cc.Subject == cert.Subject.String() || cc.SAN != "" && slices.Contains(sans, cc.SAN) {
+			subject := cert.Subject.CommonName
+			if subject == "" {
+				subject = cert.Subject.String()
+			}
+			return Principal{Org: cc.Org, Subject: subject, Roles: cc.Roles, Method: MethodMTLS}, nil
+		}
+	}
+	return Principal{}, refuse("client certificate %q is not registered with any organization", cert.Subject.String())
 }
 
 // Challenges implements Authenticator.

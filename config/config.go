@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"slices"
@@ -28,6 +29,8 @@ type Config struct {
 	MaxContentLength int64          `yaml:"max_content_length"` // bytes of a POST body
 	DefaultPageSize  int            `yaml:"default_page_size"`  // objects per page when no limit is asked
 	MaxPageSize      int            `yaml:"max_page_size"`      // larger limits are clamped to it
+	TLS              TLS            `yaml:"tls"`
+	InsecureHTTP     bool           `yaml:"insecure_http"` // allow plain HTTP off loopback (behind a TLS proxy)
 	Auth             Auth           `yaml:"auth"`
 	Audit            Audit          `yaml:"audit"`
 	Organizations    []Organization `yaml:"organizations"`
@@ -44,6 +47,24 @@ type Auth struct {
 	MaxTokenTTL time.Duration `yaml:"max_token_ttl"` // longest accepted exp - iat
 	Leeway      time.Duration `yaml:"leeway"`        // clock skew allowed on exp, nbf, iat
 	Revoked     []string      `yaml:"revoked"`       // token ids (jti) refused
+}
+
+// TLS configures HTTPS and client certificates.
+type TLS struct {
+	Cert     string `yaml:"cert"`      // PEM certificate chain
+	Key      string `yaml:"key"`       // PEM private key
+	ClientCA string `yaml:"client_ca"` // PEM CAs whose client certificates are accepted
+	// ClientCerts map client certificates to organizations, for agencies
+	// that authenticate with their PKI.
+	ClientCerts []ClientCert `yaml:"client_certs"`
+}
+
+// ClientCert maps certificates to an organization, by subject or by SAN.
+type ClientCert struct {
+	Subject string   `yaml:"subject"` // e.g. "CN=liaison1,O=FBI,C=US", as Go prints it
+	SAN     string   `yaml:"san"`     // a DNS name, email address or URI in the certificate
+	Org     string   `yaml:"org"`
+	Roles   []string `yaml:"roles"`
 }
 
 // Audit configures the audit log.
@@ -231,6 +252,9 @@ var (
 // Validate reports the first invalid value, named by its path.
 func (c *Config) Validate() error {
 	if err := c.validateAuth(); err != nil {
+		return err
+	}
+	if err := c.validateTLS(); err != nil {
 		return err
 	}
 	if _, err := parseDays(c.Audit.Retain); err != nil {
@@ -450,4 +474,44 @@ func (c *Config) Collection(id string) *Collection {
 		}
 	}
 	return nil
+}
+
+func (c *Config) validateTLS() error {
+	t := c.TLS
+	switch {
+	case (t.Cert == "") != (t.Key == ""):
+		return errors.New("tls: give both cert and key")
+	case t.Cert == "" && !c.InsecureHTTP && !loopback(c.Listen):
+		return fmt.Errorf("listen: %q is not a loopback address; serve it with tls (cert, key) or, behind a TLS proxy, set insecure_http: true", c.Listen)
+	case t.ClientCA != "" && t.Cert == "":
+		return errors.New("tls.client_ca: needs tls.cert and tls.key")
+	case len(t.ClientCerts) > 0 && t.ClientCA == "":
+		return errors.New("tls.client_certs: needs tls.client_ca to check the certificates")
+	}
+	for i, cc := range t.ClientCerts {
+		at := fmt.Sprintf("tls.client_certs[%d]", i)
+		switch {
+		case (cc.Subject == "") == (cc.SAN == ""):
+			return fmt.Errorf("%s: give exactly one of subject and san", at)
+		case c.Organization(cc.Org) == nil:
+			return fmt.Errorf("%s.org: no organization %q", at, cc.Org)
+		}
+		if err := validRoles(at+".roles", cc.Roles); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loopback reports whether a listen address is on the loopback interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

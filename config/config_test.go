@@ -148,3 +148,30 @@ func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 		})
 	}
 }
+
+func TestParse_PlainHTTPOnlyOnLoopback(t *testing.T) {
+	for listen, ok := range map[string]bool{
+		"127.0.0.1:8080": true, "[::1]:8080": true, "localhost:8080": true,
+		"0.0.0.0:8080": false, ":8080": false, "10.1.2.3:8080": false,
+	} {
+		_, err := Parse([]byte("listen: \"" + listen + "\"\n" + minimal))
+		if (err == nil) != ok {
+			t.Errorf("listen %s: %v", listen, err)
+		}
+		if !ok && (err == nil || !strings.Contains(err.Error(), "insecure_http")) {
+			t.Errorf("listen %s: the error should say how to allow it: %v", listen, err)
+		}
+		if _, err := Parse([]byte("listen: \"" + listen + "\"\ninsecure_http: true\n" + minimal)); err != nil {
+			t.Errorf("listen %s with insecure_http: %v", listen, err)
+		}
+	}
+	for name, tlsYAML := range map[string]string{
+		"cert without key":       "tls: {cert: a.pem}\n",
+		"client_ca without cert": "tls: {client_ca: ca.pem}\ninsecure_http: true\n",
+		"client certs, no CA":    "tls: {cert: a, key: b, client_certs: [{subject: CN=x, org: fbi, roles: [read]}]}\n",
+	} {
+		if _, err := Parse([]byte(tlsYAML + minimal)); err == nil || !strings.Contains(err.Error(), "tls") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

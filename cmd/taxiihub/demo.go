@@ -56,7 +56,11 @@ func demoCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return listenAndServe(cmd.Context(), cfg.Listen, h, log, func(baseURL string) {
+			tlsConfig, err := serverTLS(cfg.TLS)
+			if err != nil {
+				return err
+			}
+			return listenAndServe(cmd.Context(), cfg.Listen, tlsConfig, h, log, func(baseURL string) {
 				printDemo(cmd.OutOrStdout(), baseURL, dir, added, cfg, tokens)
 			})
 		},

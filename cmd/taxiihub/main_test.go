@@ -85,7 +85,7 @@ func issueWithBinary(t *testing.T, bin string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-var servingURL = regexp.MustCompile(`"url":"(http://[^"]+)/taxii2/"`)
+var servingURL = regexp.MustCompile(`"url":"(https?://[^"]+)/taxii2/"`)
 
 // TestServe_RealBinary builds taxiihub, serves the sample config, posts and
 // reads a bundle, and stops it with SIGTERM; a second start finds the data.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,7 +68,37 @@ func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog
 			log.Info("config reloaded", "config", configPath)
 		}
 	}()
-	return listenAndServe(ctx, cfg.Listen, h, log, nil)
+	tlsConfig, err := serverTLS(cfg.TLS)
+	if err != nil {
+		return err
+	}
+	return listenAndServe(ctx, cfg.Listen, tlsConfig, h, log, nil)
+}
+
+// serverTLS builds the TLS configuration of cfg, nil for plain HTTP.
+// Client certificates are asked for, and verified against client_ca, but
+// not required: clients without one authenticate with tokens.
+func serverTLS(cfg config.TLS) (*tls.Config, error) {
+	if cfg.Cert == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.Cert, cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if cfg.ClientCA != "" {
+		pem, err := os.ReadFile(cfg.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("tls.client_ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.client_ca: no PEM certificates in %s", cfg.ClientCA)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
 }
 
 // pruneAudit removes audit records older than retain, at start and then
@@ -168,10 +200,14 @@ func warnIfOpen(cfg *config.Config, log *slog.Logger) {
 // listenAndServe serves h on addr until ctx is cancelled, then shuts down
 // cleanly: in-flight requests finish, up to shutdownTimeout. onListen, if
 // set, learns the base URL once the port is open.
-func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.Logger, onListen func(baseURL string)) error {
+func listenAndServe(ctx context.Context, addr string, tlsConfig *tls.Config, h http.Handler, log *slog.Logger, onListen func(baseURL string)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	scheme := "http://"
+	if tlsConfig != nil {
+		ln, scheme = tls.NewListener(ln, tlsConfig), "https://"
 	}
 	srv := &http.Server{
 		Handler:           h,
@@ -181,7 +217,7 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, log *slog.
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	baseURL := "http://" + ln.Addr().String()
+	baseURL := scheme + ln.Addr().String()
 	log.Info("serving", "url", baseURL+"/taxii2/")
 	if onListen != nil {
 		onListen(baseURL)
