@@ -68,7 +68,7 @@ func (a *Authority) Authenticate(r *http.Request) (Principal, error) {
 		return a.fromCertificate(r.TLS.VerifiedChains[0][0])
 	}
 	if header == "" {
-		return Principal{}, refuse("no credentials: send Authorization: Bearer <token>, or Basic with an API key")
+		return Principal{}, refuse("no_credentials", "no credentials: send Authorization: Bearer <token>, or Basic with an API key")
 	}
 	scheme, value, _ := strings.Cut(header, " ")
 	value = strings.TrimSpace(value)
@@ -78,14 +78,14 @@ func (a *Authority) Authenticate(r *http.Request) (Principal, error) {
 	case "basic":
 		user, secret, ok := r.BasicAuth()
 		if !ok {
-			return Principal{}, refuse("malformed Basic credentials")
+			return Principal{}, refuse("malformed", "malformed Basic credentials")
 		}
 		if looksLikeJWT(secret) {
 			return a.verifyToken(secret)
 		}
 		return a.verifyAPIKey(user, secret)
 	}
-	return Principal{}, refuse("unsupported authorization scheme %q", scheme)
+	return Principal{}, refuse("malformed", "unsupported authorization scheme %q", scheme)
 }
 
 func looksLikeJWT(s string) bool {
@@ -117,14 +117,14 @@ func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
 		for j := range org.APIKeys {
 			if org.APIKeys[j].Name == name {
 				if found != nil {
-					return Principal{}, refuse("API key name %q is used by several organizations: give the user as org/name", name)
+					return Principal{}, refuse("api_key", "API key name %q is used by several organizations: give the user as org/name", name)
 				}
 				found, orgID = &org.APIKeys[j], org.ID
 			}
 		}
 	}
 	if found == nil || !checkAPIKey(found.Hash, secret) {
-		return Principal{}, refuse("unknown API key or wrong secret")
+		return Principal{}, refuse("api_key", "unknown API key or wrong secret")
 	}
 	p = Principal{Org: orgID, Subject: "api-key:" + name, Roles: found.Roles, Method: MethodAPIKey}
 	a.mu.Lock()
@@ -152,7 +152,7 @@ func (a *Authority) fromCertificate(cert *x509.Certificate) (Principal, error) {
 			return Principal{Org: cc.Org, Subject: subject, Roles: cc.Roles, Method: MethodMTLS}, nil
 		}
 	}
-	return Principal{}, refuse("client certificate %q is not registered with any organization", cert.Subject.String())
+	return Principal{}, refuse("client_certificate", "client certificate %q is not registered with any organization", cert.Subject.String())
 }
 
 // Challenges implements Authenticator.

@@ -70,9 +70,21 @@ func IssueToken(req TokenRequest, key crypto.Signer, kid string) (string, error)
 	return token.SignedString(key)
 }
 
-// refuse wraps ErrUnauthenticated with a reason safe to show the caller.
-func refuse(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUnauthenticated, fmt.Sprintf(format, args...))
+// Refusal is an authentication failure: a short reason for metrics and a
+// message safe to show the caller. It wraps ErrUnauthenticated.
+type Refusal struct {
+	Reason  string // e.g. expired, signature, unknown_key
+	Message string
+}
+
+func (r *Refusal) Error() string { return ErrUnauthenticated.Error() + ": " + r.Message }
+
+// Unwrap makes a Refusal an ErrUnauthenticated.
+func (r *Refusal) Unwrap() error { return ErrUnauthenticated }
+
+// refuse builds a Refusal.
+func refuse(reason, format string, args ...any) error {
+	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
 // tokenHeader reads a JWT's header without trusting it: it only picks the
@@ -80,17 +92,17 @@ func refuse(format string, args ...any) error {
 func tokenHeader(raw string) (kid string, err error) {
 	head, _, ok := strings.Cut(raw, ".")
 	if !ok {
-		return "", refuse("malformed token")
+		return "", refuse("malformed", "malformed token")
 	}
 	data, err := base64.RawURLEncoding.DecodeString(head)
 	if err != nil {
-		return "", refuse("malformed token header")
+		return "", refuse("malformed", "malformed token header")
 	}
 	var h struct {
 		Kid string `json:"kid"`
 	}
 	if err := json.Unmarshal(data, &h); err != nil {
-		return "", refuse("malformed token header")
+		return "", refuse("malformed", "malformed token header")
 	}
 	return h.Kid, nil
 }
@@ -105,7 +117,7 @@ func (a *Authority) verifyToken(raw string) (Principal, error) {
 	if kid != "" && kid != config.HubKeyID {
 		k, ok := a.orgKeys[kid]
 		if !ok {
-			return Principal{}, refuse("unknown key id %q", kid)
+			return Principal{}, refuse("unknown_key", "unknown key id %q", kid)
 		}
 		key, alg, keyOrg, method = k.pub, k.alg, k.org, MethodOrgJWT
 	}
@@ -119,35 +131,36 @@ func (a *Authority) verifyToken(raw string) (Principal, error) {
 	)
 	var c Claims
 	if _, err := parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
-		return Principal{}, refuse("%s", tokenProblem(err, alg))
+		reason, message := tokenProblem(err, alg)
+		return Principal{}, refuse(reason, "%s", message)
 	}
 	switch {
 	case method == MethodHubJWT && c.Issuer != auth.Issuer:
-		return Principal{}, refuse("issuer %q is not this hub's", c.Issuer)
+		return Principal{}, refuse("issuer", "issuer %q is not this hub's", c.Issuer)
 	case method == MethodOrgJWT && c.Issuer != keyOrg:
-		return Principal{}, refuse("issuer %q is not the organization that owns key %q", c.Issuer, kid)
+		return Principal{}, refuse("issuer", "issuer %q is not the organization that owns key %q", c.Issuer, kid)
 	case method == MethodOrgJWT && c.Org != "" && c.Org != keyOrg:
-		return Principal{}, refuse("org %q is not the organization that owns key %q", c.Org, kid)
+		return Principal{}, refuse("issuer", "org %q is not the organization that owns key %q", c.Org, kid)
 	case c.Subject == "":
-		return Principal{}, refuse("the token has no sub")
+		return Principal{}, refuse("claims", "the token has no sub")
 	case c.ID == "":
-		return Principal{}, refuse("the token has no jti, so it could not be revoked")
+		return Principal{}, refuse("claims", "the token has no jti, so it could not be revoked")
 	case slices.Contains(auth.Revoked, c.ID):
-		return Principal{}, refuse("the token has been revoked")
+		return Principal{}, refuse("revoked", "the token has been revoked")
 	}
 	issued := time.Now()
 	if c.IssuedAt != nil {
 		issued = c.IssuedAt.Time
 	}
 	if c.ExpiresAt.Sub(issued) > auth.MaxTokenTTL+auth.Leeway {
-		return Principal{}, refuse("the token lives longer than max_token_ttl (%v)", auth.MaxTokenTTL)
+		return Principal{}, refuse("lifetime", "the token lives longer than max_token_ttl (%v)", auth.MaxTokenTTL)
 	}
 	org := c.Org
 	if method == MethodOrgJWT {
 		org = keyOrg
 	}
 	if a.cfg.Organization(org) == nil {
-		return Principal{}, refuse("unknown organization %q", org)
+		return Principal{}, refuse("unknown_org", "unknown organization %q", org)
 	}
 	if err := checkRoles(c.Roles); err != nil {
 		return Principal{}, err
@@ -157,38 +170,40 @@ func (a *Authority) verifyToken(raw string) (Principal, error) {
 
 func checkRoles(roles []string) error {
 	if len(roles) == 0 {
-		return refuse("the token grants no roles")
+		return refuse("roles", "the token grants no roles")
 	}
 	for _, r := range roles {
 		if !slices.Contains(config.Roles, r) {
-			return refuse("unknown role %q", r)
+			return refuse("roles", "unknown role %q", r)
 		}
 	}
 	return nil
 }
 
-// tokenProblem says why jwt refused a token, without echoing it.
-func tokenProblem(err error, alg string) string {
+// tokenProblem says why jwt refused a token (reason, message), without
+// echoing it.
+func tokenProblem(err error, alg string) (string, string) {
+	wrongAlg := "the token is not signed with " + alg + ", the only algorithm accepted for its key"
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return "malformed token"
+		return "malformed", "malformed token"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		if strings.Contains(err.Error(), "signing method") {
-			return "the token is not signed with " + alg + ", the only algorithm accepted for its key"
+			return "algorithm", wrongAlg
 		}
-		return "invalid signature"
+		return "signature", "invalid signature"
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return "the token is not signed with " + alg + ", the only algorithm accepted for its key"
+		return "algorithm", wrongAlg
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return "the token has no exp"
+		return "claims", "the token has no exp"
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return "the token has expired"
+		return "expired", "the token has expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return "the token is not valid yet (nbf)"
+		return "not_yet_valid", "the token is not valid yet (nbf)"
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return "the token was issued in the future (iat)"
+		return "not_yet_valid", "the token was issued in the future (iat)"
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return "the token is for another audience"
+		return "audience", "the token is for another audience"
 	}
-	return "invalid token"
+	return "invalid", "invalid token"
 }

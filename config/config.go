@@ -33,6 +33,7 @@ type Config struct {
 	InsecureHTTP     bool           `yaml:"insecure_http"` // allow plain HTTP off loopback (behind a TLS proxy)
 	Auth             Auth           `yaml:"auth"`
 	Audit            Audit          `yaml:"audit"`
+	Metrics          Metrics        `yaml:"metrics"`
 	Organizations    []Organization `yaml:"organizations"`
 	APIRoots         []APIRoot      `yaml:"api_roots"`
 }
@@ -65,6 +66,13 @@ type ClientCert struct {
 	SAN     string   `yaml:"san"`     // a DNS name, email address or URI in the certificate
 	Org     string   `yaml:"org"`
 	Roles   []string `yaml:"roles"`
+}
+
+// Metrics configures /metrics.
+type Metrics struct {
+	// Access is "loopback" (the default: only clients on the hub's own
+	// machine) or "admin" (principals with the admin role).
+	Access string `yaml:"access"`
 }
 
 // Audit configures the audit log.
@@ -223,6 +231,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Auth.Issuer, DefaultIssuer)
 	setDefault(&c.Auth.MaxTokenTTL, DefaultMaxTokenTTL)
 	setDefault(&c.Auth.Leeway, DefaultLeeway)
+	setDefault(&c.Metrics.Access, "loopback")
 	setDefault(&c.Audit.CheckpointEvery, 1000)
 	setDefault(&c.Audit.CheckpointInterval, time.Minute)
 	for i := range c.APIRoots {
@@ -256,6 +265,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validateTLS(); err != nil {
 		return err
+	}
+	if c.Metrics.Access != "loopback" && c.Metrics.Access != "admin" {
+		return fmt.Errorf(`metrics.access: %q must be "loopback" or "admin"`, c.Metrics.Access)
 	}
 	if _, err := parseDays(c.Audit.Retain); err != nil {
 		return fmt.Errorf("audit.retain: %v", err)

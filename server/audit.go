@@ -50,10 +50,11 @@ func noteReturned(c echo.Context, p store.Page) {
 // gets a 503 instead, never an unrecorded answer (fail closed).
 func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		start := time.Now().UTC()
+		defer s.metrics.observe(c, start)
 		if probes[c.Request().URL.Path] {
 			return next(c)
 		}
-		start := time.Now().UTC()
 		defer func() { s.logRequest(c, start) }()
 		res := c.Response()
 		buf := &bufferedWriter{real: res.Writer, body: bodies.Get().(*bytes.Buffer)}

@@ -26,6 +26,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		p, err := st.authn.Authenticate(c.Request())
 		if err != nil {
 			s.failures.failed(addr)
+			s.metrics.authRefused(err)
 			e := newError(http.StatusUnauthorized, "%v", err)
 			if !errors.Is(err, auth.ErrUnauthenticated) {
 				e.description = "the credentials could not be checked"

@@ -11,7 +11,9 @@ import (
 // probes are answered without authentication and without an audit record:
 // load balancers and orchestrators call them every few seconds, and they
 // reveal nothing about the hub's contents.
-var probes = map[string]bool{"/healthz": true, "/readyz": true}
+// Metrics scrapes are exempt for the same reason; /metrics controls its
+// own access.
+var probes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // getHealth serves /healthz: the process is up.
 func (s *Server) getHealth(c echo.Context) error {

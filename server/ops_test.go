@@ -6,10 +6,16 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/taxiihub/taxiihub/config"
 
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/internal/synth"
@@ -105,5 +111,50 @@ func TestBackup_DuringWritesOpensAndVerifies(t *testing.T) {
 	}
 	if found != len(stored) || found < 10 {
 		t.Fatalf("the copy has %d objects, its audit log names %d", found, len(stored))
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	fbi := hubToken(t, h, "fbi", "read", "write")
+	h.do(http.MethodPost, objectsPath, envelopeOf(indicator(ind1, v1), indicator(ind2, v1), `{"type":"indicator"}`), fbi...)
+	h.get(objectsPath, fbi...)
+	h.get(objectsPath, bearer(sign(t, jwt.SigningMethodEdDSA, "hub", claims("fbi", func(c jwt.MapClaims) {
+		c["iat"], c["nbf"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
+	}), h.hubKey))...)
+	res := h.get("/metrics")
+	if res.status != 200 {
+		t.Fatalf("metrics = %d", res.status)
+	}
+	for _, want := range []string{
+		`taxiihub_http_requests_total{code="200",method="GET",route="/:root/collections/:collection/objects"} 1`,
+		`taxiihub_http_requests_total{code="202",method="POST",route="/:root/collections/:collection/objects"} 1`,
+		`taxiihub_http_request_duration_seconds_bucket{route="/:root/collections/:collection/objects",le="+Inf"} 3`,
+		`taxiihub_objects{collection="` + indicatorsID + `"} 2`,
+		`taxiihub_ingest_refused_objects_total{collection="` + indicatorsID + `"} 1`,
+		`taxiihub_auth_refusals_total{reason="expired"} 1`,
+		`taxiihub_store_bytes `,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(string(res.body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// Only loopback clients, by default.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.RemoteAddr = "10.1.2.3:40000"
+	h.server.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("metrics for a remote client = %d", rec.Code)
+	}
+}
+
+func TestMetrics_AdminAccess(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t), func(c *config.Config) { c.Metrics.Access = "admin" }))
+	errorBody(t, h.get("/metrics"), http.StatusUnauthorized)
+	errorBody(t, h.get("/metrics", hubToken(t, h, "fbi", "read")...), http.StatusForbidden)
+	if res := h.get("/metrics", hubToken(t, h, "oversight", "admin")...); res.status != 200 {
+		t.Fatalf("metrics for an admin = %d", res.status)
 	}
 }

@@ -73,6 +73,9 @@ func (s *Server) postObjects(c echo.Context) error {
 		}
 		objs = append(objs, store.Object{Meta: m, Raw: raw, Message: stix.Summary(problems)})
 	}
+	if len(st.Failures) > 0 {
+		s.metrics.refused.WithLabelValues(col.ID).Add(float64(len(st.Failures)))
+	}
 	rec := s.newRecord(c, st.RequestTime, http.StatusAccepted, "")
 	for _, f := range st.Failures {
 		rec.Refused = append(rec.Refused, audit.ObjectVersion{ID: f.ID, Version: f.Version})

@@ -29,6 +29,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.getHealth)
 	e.GET("/readyz", s.getReady)
+	e.GET("/metrics", s.getMetrics)
 
 	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(auth.RoleAdmin))
 	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(auth.RoleAudit))

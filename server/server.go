@@ -38,6 +38,7 @@ type Server struct {
 	cursors  cursorCodec
 	auditKey ed25519.PublicKey
 	failures *failureLimiter
+	metrics  *metrics
 	log      *slog.Logger
 }
 
@@ -65,6 +66,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		cursors:  cursorCodec{key: opts.CursorKey},
 		auditKey: opts.AuditKey,
 		failures: newFailureLimiter(),
+		metrics:  newMetrics(opts.Store),
 		log:      opts.Logger,
 	}
 	s.Reload(cfg, opts.Authenticator, opts.Policy)

@@ -63,6 +63,8 @@ type Store interface {
 	// returns how many it removed.
 	PruneAudit(ctx context.Context, before time.Time) (int, error)
 
+	// Stats counts what the store holds, cheaply enough for every scrape.
+	Stats(ctx context.Context) (Stats, error)
 	// Ready checks that the store is open and writable.
 	Ready(ctx context.Context) error
 	// Backup writes a consistent snapshot of the whole store to w while
@@ -72,6 +74,12 @@ type Store interface {
 	// Close releases the store; in-flight calls finish first. A store that
 	// can sign signs a shutdown checkpoint first.
 	Close() error
+}
+
+// Stats are the store's sizes.
+type Stats struct {
+	Objects map[string]int // object versions stored, by collection id
+	Bytes   int64          // size of the store's data
 }
 
 // Object is one STIX object version to store: what stix.Validate found in

@@ -6,6 +6,7 @@
 //	statuses     status id → JSON of store.Status
 //	collections  one nested bucket per collection id, holding:
 //	  "last_added" → date_added of the newest version (µs, 8 bytes)
+//	  "count"      → how many object versions it holds (8 bytes)
 //	  objects      date_added (8) → record: id, version, spec_version, raw JSON
 //	  ids          id 0x00 version (12) → date_added (8) + spec_version
 //	  types        type 0x00 date_added (8) → empty
@@ -52,6 +53,7 @@ var (
 	bucketTypes       = []byte("types")
 	keySchema         = []byte("schema")
 	keyLastAdded      = []byte("last_added")
+	keyCount          = []byte("count") // object versions in the collection
 )
 
 // Store is a store.Store in one bbolt file.
@@ -224,6 +226,9 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 		if err := c.root.Put(keyLastAdded, be64(last)); err != nil {
 			return err
 		}
+		if err := c.addCount(len(rec.Stored)); err != nil {
+			return err
+		}
 		if err := putStatus(tx, st); err != nil {
 			return err
 		}
@@ -270,6 +275,35 @@ func putStatus(tx *bolt.Tx, st *store.Status) error {
 		return err
 	}
 	return tx.Bucket(bucketStatuses).Put([]byte(st.ID), v)
+}
+
+// count is how many object versions the collection holds.
+func (c collection) count() int {
+	if v := c.root.Get(keyCount); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+func (c collection) addCount(delta int) error {
+	if delta == 0 {
+		return nil
+	}
+	return c.root.Put(keyCount, be64(uint64(max(c.count()+delta, 0))))
+}
+
+// Stats implements store.Store.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	st := store.Stats{Objects: map[string]int{}}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		st.Bytes = tx.Size()
+		return tx.Bucket(bucketCollections).ForEachBucket(func(id []byte) error {
+			c, _ := openCollection(tx, string(id))
+			st.Objects[string(id)] = c.count()
+			return nil
+		})
+	})
+	return st, err
 }
 
 var keyReady = []byte("ready")
@@ -361,6 +395,9 @@ func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.Ve
 			}
 			removed++
 			rec.Deleted = append(rec.Deleted, audit.ObjectVersion{ID: id, Version: v.text})
+		}
+		if err := c.addCount(-removed); err != nil {
+			return err
 		}
 		return appendAudit(tx, rec)
 	})

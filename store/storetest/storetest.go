@@ -338,6 +338,9 @@ func testDelete(t *testing.T, s store.Store) {
 	if err != nil || n != 2 {
 		t.Fatalf("delete all = %d, %v", n, err)
 	}
+	if stats, err := s.Stats(ctx); err != nil || stats.Objects[coll] != 1 || stats.Bytes == 0 {
+		t.Fatalf("stats after deletes = %+v, %v; want 1 object", stats, err)
+	}
 	got, _ = query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
 	want(t, got, entry{mal1, v1})
 	got, _ = query(t, s, store.Query{Types: []string{"indicator"}})
@@ -349,9 +352,12 @@ func testDelete(t *testing.T, s store.Store) {
 		t.Fatalf("delete in unknown collection: %v, want ErrNotFound", err)
 	}
 	// A deleted version can be posted again.
-	st := add(t, s, Obj(ind1, v1))
+	st := add(t, s, Obj(ind1, v1), Obj(mal1, v1))
 	if st.Successes[0].Message != "" {
 		t.Fatalf("re-adding a deleted version: %+v", st.Successes[0])
+	}
+	if stats, _ := s.Stats(ctx); stats.Objects[coll] != 2 {
+		t.Fatalf("stats count %d, want 2 (a repeat is not counted)", stats.Objects[coll])
 	}
 }
 

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/store"
+)
+
+// metrics are the hub's Prometheus metrics, in a registry of its own.
+type metrics struct {
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	refused      *prometheus.CounterVec
+	authRefusals *prometheus.CounterVec
+}
+
+func newMetrics(st store.Store) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taxiihub_http_requests_total", Help: "HTTP requests by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "taxiihub_http_request_duration_seconds", Help: "Time to answer a request, by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taxiihub_ingest_refused_objects_total", Help: "Posted objects refused (validation or policy), by collection.",
+		}, []string{"collection"}),
+		authRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taxiihub_auth_refusals_total", Help: "Failed authentications, by reason.",
+		}, []string{"reason"}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, m.refused, m.authRefusals, storeCollector{st},
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe counts one answered request.
+func (m *metrics) observe(c echo.Context, start time.Time) {
+	route := c.Path()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+	m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+}
+
+// authRefused counts a failed authentication by its reason.
+func (m *metrics) authRefused(err error) {
+	reason := "internal"
+	var r *auth.Refusal
+	if errors.As(err, &r) {
+		reason = r.Reason
+	}
+	m.authRefusals.WithLabelValues(reason).Inc()
+}
+
+// storeCollector reports the store's sizes at each scrape.
+type storeCollector struct{ st store.Store }
+
+var (
+	objectsDesc = prometheus.NewDesc("taxiihub_objects", "Object versions stored, by collection.", []string{"collection"}, nil)
+	dbSizeDesc  = prometheus.NewDesc("taxiihub_store_bytes", "Size of the store's data file.", nil, nil)
+)
+
+func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- objectsDesc
+	ch <- dbSizeDesc
+}
+
+func (sc storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stats, err := sc.st.Stats(ctx)
+	if err != nil {
+		return
+	}
+	for id, n := range stats.Objects {
+		ch <- prometheus.MustNewConstMetric(objectsDesc, prometheus.GaugeValue, float64(n), id)
+	}
+	ch <- prometheus.MustNewConstMetric(dbSizeDesc, prometheus.GaugeValue, float64(stats.Bytes))
+}
+
+// getMetrics serves /metrics: open to loopback clients, or (metrics.access:
+// admin) to principals with the admin role.
+func (s *Server) getMetrics(c echo.Context) error {
+	switch s.config().Metrics.Access {
+	case "admin":
+		if err := s.authenticate(requireRole(auth.RoleAdmin)(func(echo.Context) error { return nil }))(c); err != nil {
+			return err
+		}
+	default:
+		if ip := net.ParseIP(remoteHost(c.Request())); ip == nil || !ip.IsLoopback() {
+			return newError(http.StatusForbidden, "metrics are served to loopback clients only (metrics.access: loopback)")
+		}
+	}
+	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
+	return nil
+}
