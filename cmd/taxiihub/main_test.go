@@ -60,6 +60,25 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// fetchObjects GETs an envelope with an Authorization header and returns
+// its objects.
+func fetchObjects(t *testing.T, url, authorization string) []json.RawMessage {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	req.Header.Set("Authorization", authorization)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var env struct{ Objects []json.RawMessage }
+	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
+		t.Fatalf("GET %s: %s: %v", url, res.Status, err)
+	}
+	return env.Objects
+}
+
 // buildBinary builds taxiihub into a temp dir and returns both; it skips
 // in -short runs.
 func buildBinary(t *testing.T) (dir, bin string) {
@@ -119,17 +138,8 @@ func TestServe_RealBinary(t *testing.T) {
 		if res, err := http.Get(base + objects); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("GET without a token: %v %v", res, err)
 		}
-		req, _ := http.NewRequest(http.MethodGet, base+objects, nil)
-		req.Header.Set("Authorization", bearer)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var env struct{ Objects []json.RawMessage }
-		json.NewDecoder(res.Body).Decode(&env)
-		res.Body.Close()
-		if len(env.Objects) != 8 { // nine posted, two of them versions of one indicator
-			t.Fatalf("round %d: %d objects", round, len(env.Objects))
+		if objs := fetchObjects(t, base+objects, bearer); len(objs) != 8 { // nine posted, two of them versions of one indicator
+			t.Fatalf("round %d: %d objects", round, len(objs))
 		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
@@ -193,18 +203,9 @@ func TestDemo_LoadsDatasetAndIsIdempotent(t *testing.T) {
 		if token == nil {
 			t.Fatalf("round %d: no FBI token in the banner:\n%s", round, text)
 		}
-		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/indicators/objects/?match[type]=indicator&limit=1000", nil)
-		req.Header.Set("Accept", "application/taxii+json;version=2.1")
-		req.Header.Set("Authorization", "Bearer "+token[1])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var env struct{ Objects []json.RawMessage }
-		json.NewDecoder(res.Body).Decode(&env)
-		res.Body.Close()
-		if len(env.Objects) < 240 {
-			t.Fatalf("round %d: %d indicators, want the dataset's 240 and more", round, len(env.Objects))
+		objs := fetchObjects(t, base+"/election2020/collections/indicators/objects/?match[type]=indicator&limit=1000", "Bearer "+token[1])
+		if len(objs) < 240 {
+			t.Fatalf("round %d: %d indicators, want the dataset's 240 and more", round, len(objs))
 		}
 		cancel()
 		if err := <-done; err != nil {
