@@ -186,35 +186,42 @@ func importDir(ctx context.Context, st store.Store, collection, dir string) (int
 
 func printDemo(w io.Writer, baseURL, dir string, added int, cfg *config.Config, tokens []demoToken) {
 	root := cfg.APIRoots[0]
-	objects := baseURL + "/" + root.Path + "/collections/" + root.Collections[0].Alias + "/objects/"
+	collections := baseURL + "/" + root.Path + "/collections/"
+	objects := collections + root.Collections[0].Alias + "/objects/"
 	fmt.Fprintf(w, "\ntaxiihub demo hub: %s/taxii2/\n", baseURL)
 	fmt.Fprintf(w, "  config and data in %s (run again to reuse them, --reset to start over)\n", dir)
 	fmt.Fprintf(w, "  %d new objects loaded from the election-threat dataset\n", added)
 	if len(tokens) == 0 {
 		fmt.Fprintf(w, "  authentication is OFF: anyone who can reach the port can read and write\n")
+		return
 	}
-	fmt.Fprintf(w, "\nTokens (valid %v; each organization sees only its collections):\n", cfg.Auth.MaxTokenTTL)
-	example := "TOKEN"
+	fmt.Fprintf(w, "\nTokens, valid %v (paste these lines into a shell):\n", cfg.Auth.MaxTokenTTL)
 	for _, t := range tokens {
-		fmt.Fprintf(w, "  %-10s %-11s %s\n", t.org, t.roles, t.token)
-		if t.org == "fbi" {
-			example = t.token
+		fmt.Fprintf(w, "  export %s_TOKEN=%s   # %s\n", strings.ToUpper(t.org), t.token, t.roles)
+	}
+	fmt.Fprintf(w, "\nEach organization sees the collections it may read or write:\n")
+	for _, t := range tokens {
+		if t.roles == auth.RoleAudit {
+			fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s_TOKEN\" '%s/admin/audit?limit=5'\n", strings.ToUpper(t.org), baseURL)
+			continue
 		}
+		fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s_TOKEN\" %s\n", strings.ToUpper(t.org), collections)
 	}
 	fmt.Fprintf(w, `
 Pull the indicators (as the FBI):
-  curl -sg -H 'Accept: application/taxii+json;version=2.1' -H 'Authorization: Bearer %s' '%s?match[type]=indicator'
+  curl -sg -H 'Accept: application/taxii+json;version=2.1' -H "Authorization: Bearer $FBI_TOKEN" '%s?match[type]=indicator'
 
 Post a bundle:
-  curl -s -H 'Content-Type: application/taxii+json;version=2.1' -H 'Authorization: Bearer %s' --data-binary @testdata/bundles/election-sample.json %s
+  curl -s -H 'Content-Type: application/taxii+json;version=2.1' -H "Authorization: Bearer $FBI_TOKEN" --data-binary @testdata/bundles/election-sample.json %s
 
 With the OASIS Python client (pip install taxii2-client):
+  import os
   from taxii2client.v21 import Server
   from taxii2client.common import TokenAuth
-  server = Server("%s/taxii2/", auth=TokenAuth(key="%s"))
+  server = Server("%s/taxii2/", auth=TokenAuth(key=os.environ["FBI_TOKEN"]))
   collection = server.api_roots[0].collections[0]
   print(collection.get_objects())
 
 Stop with Ctrl-C.
-`, example, objects, example, objects, baseURL, example)
+`, objects, objects, baseURL)
 }

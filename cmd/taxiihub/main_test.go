@@ -118,7 +118,7 @@ func TestServe_RealBinary(t *testing.T) {
 	objects := "/election2020/collections/indicators/objects/"
 	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "e2e", "--roles", "read,write", "--ttl", "1h")
 
-	for round := range 2 {
+	for round := range 3 {
 		cmd := exec.Command(bin, "serve", "--config", cfg)
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
@@ -177,7 +177,7 @@ func waitForURL(t *testing.T, stderr io.Reader) string {
 
 var (
 	demoURL      = regexp.MustCompile(`taxiihub demo hub: (http://\S+)/taxii2/`)
-	fbiTokenLine = regexp.MustCompile(`(?m)^  fbi +read,write +(\S+)$`)
+	fbiTokenLine = regexp.MustCompile(`(?m)^  export FBI_TOKEN=(\S+)   # read,write$`)
 )
 
 // TestDemo_LoadsDatasetAndIsIdempotent runs the demo twice in one directory:
@@ -185,19 +185,26 @@ var (
 func TestDemo_LoadsDatasetAndIsIdempotent(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	newObjects := regexp.MustCompile(`(\d+) new objects loaded`)
-	for round := range 2 {
+	for round := range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
 		out, outW := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			done <- run(ctx, []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--testdata", "../../testdata"}, outW, io.Discard)
+			args := []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--testdata", "../../testdata"}
+			if round == 2 {
+				args = append(args, "--reset")
+			}
+			done <- run(ctx, args, outW, io.Discard)
 			outW.Close()
 		}()
 		text, base := readUntil(t, out, demoURL)
 		go io.Copy(io.Discard, out)
 		loaded := newObjects.FindStringSubmatch(text)
-		if loaded == nil || round == 0 && len(loaded[1]) < 3 || round == 1 && loaded[1] != "0" {
-			t.Errorf("round %d: the banner should say several hundred new objects, then none:\n%s", round, text)
+		if loaded == nil || round != 1 && len(loaded[1]) < 3 || round == 1 && loaded[1] != "0" {
+			t.Errorf("round %d: the banner should say several hundred new objects, none when reused, and as many after --reset:\n%s", round, text)
+		}
+		if strings.Count(text, "curl -s -H \"Authorization: Bearer $") < 8 {
+			t.Errorf("round %d: the banner lacks a curl command per organization:\n%s", round, text)
 		}
 		token := fbiTokenLine.FindStringSubmatch(text)
 		if token == nil {

@@ -22,7 +22,7 @@ import (
 // as a user would, then: pulls objects with a printed token, takes a backup
 // with the backup command and verifies it offline, and stops the hub with
 // SIGTERM while a POST is still being sent; the POST completes and the
-// process exits 0.
+// process exits 0. Last, a hub started on the backup serves it.
 func TestDemo_SubprocessServesTakesBackupsAndStopsCleanly(t *testing.T) {
 	dir, bin := buildBinary(t)
 	demoDir := filepath.Join(dir, "demo")
@@ -99,6 +99,37 @@ func TestDemo_SubprocessServesTakesBackupsAndStopsCleanly(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+
+	// The copy serves: a hub whose data_dir holds it (with the hub's keys).
+	restored := filepath.Join(dir, "restored")
+	os.MkdirAll(restored, 0o700)
+	for name, from := range map[string]string{"hub.db": copyPath, "hub.key": filepath.Join(demoDir, "data", "hub.key"), "cursor.key": filepath.Join(demoDir, "data", "cursor.key")} {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(restored, name), data, 0o600)
+	}
+	cfgText, _ := os.ReadFile(filepath.Join(demoDir, "hub.yaml"))
+	cfgText = dataDirLine.ReplaceAll(cfgText, []byte("data_dir: "+restored))
+	cfgText = listenLine.ReplaceAll(cfgText, []byte("listen: 127.0.0.1:0"))
+	restoredCfg := filepath.Join(dir, "restored.yaml")
+	os.WriteFile(restoredCfg, cfgText, 0o600)
+	serve := exec.Command(bin, "serve", "--config", restoredCfg)
+	stderr, _ := serve.StderrPipe()
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer serve.Process.Kill()
+	restoredBase := waitForURL(t, stderr)
+	go io.Copy(io.Discard, stderr)
+	if objs := fetchObjects(t, restoredBase+"/election2020/collections/indicators/objects/", "Bearer "+token[1]); len(objs) == 0 {
+		t.Fatal("the restored copy serves no objects")
+	}
+	serve.Process.Signal(syscall.SIGTERM)
+	if err := serve.Wait(); err != nil {
+		t.Fatalf("restored hub exit: %v", err)
 	}
 }
 
