@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/taxiihub/taxiihub/internal/synth"
+)
+
+// report is what a run measured.
+type report struct {
+	Mode        string  `json:"mode"`
+	Concurrency int     `json:"concurrency"`
+	Requests    int64   `json:"requests"`
+	Errors      int64   `json:"errors"`
+	Objects     int64   `json:"objects"`
+	Seconds     float64 `json:"seconds"`
+	ObjectsPerS float64 `json:"objects_per_second"`
+	RequestsPS  float64 `json:"requests_per_second"`
+	P50ms       float64 `json:"p50_ms"`
+	P90ms       float64 `json:"p90_ms"`
+	P99ms       float64 `json:"p99_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	FirstError  string  `json:"first_error,omitempty"`
+}
+
+func (r report) print(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "mode\t%s, %d clients\n", r.Mode, r.Concurrency)
+	fmt.Fprintf(tw, "requests\t%d (%d errors) in %.2fs: %.0f requests/s\n", r.Requests, r.Errors, r.Seconds, r.RequestsPS)
+	fmt.Fprintf(tw, "objects\t%d: %.0f objects/s\n", r.Objects, r.ObjectsPerS)
+	fmt.Fprintf(tw, "latency\tp50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
+	if r.FirstError != "" {
+		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
+	}
+	return tw.Flush()
+}
+
+// run state shared by the clients.
+type loader struct {
+	o         *options
+	client    *http.Client
+	requests  atomic.Int64
+	errors    atomic.Int64
+	objects   atomic.Int64
+	nextBatch atomic.Int64
+	mu        sync.Mutex
+	latencies []time.Duration
+	firstErr  string
+}
+
+func (o *options) load(ctx context.Context) (report, error) {
+	l := &loader{o: o, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.mode != "ingest" && o.requests == 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := range o.concurrency {
+		wg.Go(func() { l.runClient(ctx, c) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r := report{
+		Mode: o.mode, Concurrency: o.concurrency, Requests: l.requests.Load(), Errors: l.errors.Load(),
+		Objects: l.objects.Load(), Seconds: elapsed.Seconds(), FirstError: l.firstErr,
+	}
+	r.ObjectsPerS = float64(r.Objects) / r.Seconds
+	r.RequestsPS = float64(r.Requests) / r.Seconds
+	slices.Sort(l.latencies)
+	if n := len(l.latencies); n > 0 {
+		ms := func(q float64) float64 { return float64(l.latencies[min(n-1, int(q*float64(n)))].Microseconds()) / 1000 }
+		r.P50ms, r.P90ms, r.P99ms, r.MaxMs = ms(0.50), ms(0.90), ms(0.99), float64(l.latencies[n-1].Microseconds())/1000
+	}
+	if r.Requests == 0 {
+		return r, fmt.Errorf("no request completed: %s", r.FirstError)
+	}
+	return r, nil
+}
+
+// runClient is one client's loop.
+func (l *loader) runClient(ctx context.Context, n int) {
+	rnd := rand.New(rand.NewPCG(uint64(n), 2020))
+	mode := l.o.mode
+	if mode == "mixed" {
+		mode = "read"
+		if n == 0 {
+			mode = "ingest"
+		}
+	}
+	for i := 0; ctx.Err() == nil; i++ {
+		switch {
+		case mode == "ingest":
+			first := int(l.nextBatch.Add(int64(l.o.batch))) - l.o.batch
+			if first >= l.o.objects {
+				return
+			}
+			l.post(ctx, l.o.first+first, min(l.o.batch, l.o.objects-first))
+		case mode == "poll" || mode == "read" && i%2 == 0:
+			if l.o.requests > 0 && i >= l.o.requests {
+				return
+			}
+			l.pass(ctx)
+		default:
+			if l.o.requests > 0 && i >= l.o.requests {
+				return
+			}
+			l.get(ctx, rnd.IntN(l.o.objects))
+		}
+	}
+}
+
+func (l *loader) collectionURL() string {
+	return l.o.baseURL + "/" + l.o.root + "/collections/" + l.o.collection + "/"
+}
+
+// do sends one request and records its latency; it returns the body of a
+// response with status want.
+func (l *loader) do(ctx context.Context, method, u string, body []byte, want int) ([]byte, bool) {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		l.fail(err.Error())
+		return nil, false
+	}
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	}
+	switch {
+	case l.o.token != "":
+		req.Header.Set("Authorization", "Bearer "+l.o.token)
+	case l.o.user != "":
+		req.SetBasicAuth(l.o.user, l.o.pass)
+	}
+	start := time.Now()
+	res, err := l.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.fail(err.Error())
+		}
+		return nil, false
+	}
+	data, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	took := time.Since(start)
+	if err != nil || res.StatusCode != want {
+		if ctx.Err() == nil {
+			l.fail(fmt.Sprintf("%s %s: %s %.200s", method, u, res.Status, data))
+		}
+		return nil, false
+	}
+	l.requests.Add(1)
+	l.mu.Lock()
+	l.latencies = append(l.latencies, took)
+	l.mu.Unlock()
+	return data, true
+}
+
+func (l *loader) fail(msg string) {
+	l.errors.Add(1)
+	l.mu.Lock()
+	if l.firstErr == "" {
+		l.firstErr = msg
+	}
+	l.mu.Unlock()
+}
+
+func (l *loader) post(ctx context.Context, first, count int) {
+	body, ok := l.do(ctx, http.MethodPost, l.collectionURL()+"objects/", synth.Envelope(first, count), http.StatusAccepted)
+	if !ok {
+		return
+	}
+	var st struct {
+		SuccessCount int `json:"success_count"`
+	}
+	json.Unmarshal(body, &st)
+	l.objects.Add(int64(st.SuccessCount))
+}
+
+// pass follows next through the whole collection.
+func (l *loader) pass(ctx context.Context) {
+	u := l.collectionURL() + "objects/?limit=" + fmt.Sprint(l.o.page)
+	for ctx.Err() == nil {
+		body, ok := l.do(ctx, http.MethodGet, u, nil, http.StatusOK)
+		if !ok {
+			return
+		}
+		var env struct {
+			More    bool              `json:"more"`
+			Next    string            `json:"next"`
+			Objects []json.RawMessage `json:"objects"`
+		}
+		if err := json.Unmarshal(body, &env); err != nil {
+			l.fail(err.Error())
+			return
+		}
+		l.objects.Add(int64(len(env.Objects)))
+		if !env.More {
+			return
+		}
+		u = l.collectionURL() + "objects/?next=" + url.QueryEscape(env.Next)
+	}
+}
+
+func (l *loader) get(ctx context.Context, n int) {
+	if _, ok := l.do(ctx, http.MethodGet, l.collectionURL()+"objects/"+synth.ID(n)+"/", nil, http.StatusOK); ok {
+		l.objects.Add(1)
+	}
+}
