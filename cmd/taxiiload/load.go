@@ -86,7 +86,9 @@ func (o *options) load(ctx context.Context) (report, error) {
 	r.RequestsPS = float64(r.Requests) / r.Seconds
 	slices.Sort(l.latencies)
 	if n := len(l.latencies); n > 0 {
-		ms := func(q float64) float64 { return float64(l.latencies[min(n-1, int(q*float64(n)))].Microseconds()) / 1000 }
+		ms := func(q float64) float64 {
+			return float64(l.latencies[min(n-1, int(q*float64(n)))].Microseconds()) / 1000
+		}
 		r.P50ms, r.P90ms, r.P99ms, r.MaxMs = ms(0.50), ms(0.90), ms(0.99), float64(l.latencies[n-1].Microseconds())/1000
 	}
 	if r.Requests == 0 {
