@@ -68,6 +68,13 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			e := s.toAPIError(err, c)
 			reason = e.description
+			if !buf.passThrough && res.Committed {
+				// A handler failed part-way through its answer; nothing has
+				// left yet, so the caller gets the error instead.
+				buf.discard()
+				res.Committed, res.Status, res.Size = false, 0, 0
+				buf.status = 0
+			}
 			s.handleError(e, c)
 		}
 		n := note(c)

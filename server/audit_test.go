@@ -208,3 +208,27 @@ func TestAudit_FailsClosed(t *testing.T) {
 		t.Fatalf("a request served without its audit record: %s", res.body)
 	}
 }
+
+// failingQuery is the real store, except that a query fails after its
+// page has been handed over, as a disk error half-way through would.
+type failingQuery struct{ store.Store }
+
+func (f failingQuery) Query(ctx context.Context, collection string, q store.Query, fn func(store.Page) error) error {
+	return f.Store.Query(ctx, collection, q, func(p store.Page) error {
+		if err := fn(p); err != nil {
+			return err
+		}
+		return errors.New("read error after the page was written")
+	})
+}
+
+func TestAudit_AFailureMidAnswerIsAnErrorNotATruncatedAnswer(t *testing.T) {
+	h := newHub(t)
+	h.post(objectsPath, envelopeOf(indicator(ind1, v1)))
+	h.restart(withStore(func(s store.Store) store.Store { return failingQuery{s} }))
+	res := h.get(objectsPath)
+	errorBody(t, res, http.StatusInternalServerError)
+	if strings.Contains(string(res.body), ind1) || res.header.Get("X-TAXII-Date-Added-First") != "" {
+		t.Fatalf("a failed answer leaked its partial body or headers: %v %s", res.header, res.body)
+	}
+}
