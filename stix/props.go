@@ -186,16 +186,39 @@ func object(props map[string]check, required ...string) check {
 	}
 }
 
+// hashFormats are the formats of the hash algorithms STIX and its pattern
+// validator know, by name uppercased without '-' (SHA-256 is SHA256).
 var hashFormats = map[string]*regexp.Regexp{
-	"MD5":      regexp.MustCompile(`^[a-fA-F0-9]{32}$`),
-	"SHA-1":    regexp.MustCompile(`^[a-fA-F0-9]{40}$`),
-	"SHA-256":  regexp.MustCompile(`^[a-fA-F0-9]{64}$`),
-	"SHA-512":  regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
-	"SHA3-256": regexp.MustCompile(`^[a-fA-F0-9]{64}$`),
-	"SHA3-512": regexp.MustCompile(`^[a-fA-F0-9]{128}$`),
-	"SSDEEP":   regexp.MustCompile(`^[a-zA-Z0-9/+:.]{1,128}$`),
-	"TLSH":     regexp.MustCompile(`^[a-zA-Z0-9]{70}$`),
+	"MD5":       hexDigits(32),
+	"SHA1":      hexDigits(40),
+	"SHA224":    hexDigits(56),
+	"SHA256":    hexDigits(64),
+	"SHA384":    hexDigits(96),
+	"SHA512":    hexDigits(128),
+	"SHA3224":   hexDigits(56),
+	"SHA3256":   hexDigits(64),
+	"SHA3384":   hexDigits(96),
+	"SHA3512":   hexDigits(128),
+	"RIPEMD160": hexDigits(40),
+	"WHIRLPOOL": hexDigits(128),
+	"SSDEEP":    regexp.MustCompile(`^[a-zA-Z0-9/+:.]{1,128}$`),
+	"TLSH":      regexp.MustCompile(`^[a-zA-Z0-9]{70}$`),
 }
+
+func hexDigits(n int) *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`^[a-fA-F0-9]{%d}$`, n))
+}
+
+// hashFormat returns the format of the algorithm name (any case, with or
+// without '-').
+func hashFormat(name string) (*regexp.Regexp, bool) {
+	re, ok := hashFormats[strings.ReplaceAll(strings.ToUpper(name), "-", "")]
+	return re, ok
+}
+
+// hashVocabulary is STIX's hash-algorithm-ov: the dictionary keys whose
+// values the JSON schemas check.
+var hashVocabulary = []string{"MD5", "SHA-1", "SHA-256", "SHA-512", "SHA3-256", "SHA3-512", "SSDEEP", "TLSH"}
 
 var customHashKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{3,250}$`)
 
@@ -213,8 +236,8 @@ func hashes(v *validator, path string, val any) {
 			v.bad(path+"."+algo, "must be a string, got %s", jsonKind(h))
 			continue
 		}
-		if re, known := hashFormats[algo]; known {
-			if !re.MatchString(s) {
+		if slices.Contains(hashVocabulary, algo) {
+			if re, _ := hashFormat(algo); !re.MatchString(s) {
 				v.bad(path+"."+algo, "%q is not a valid %s hash", s, algo)
 			}
 		} else if !customHashKey.MatchString(algo) {
