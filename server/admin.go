@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -106,7 +107,7 @@ type auditPage struct {
 }
 
 // errPageFull stops a scan once a page has one record more than it shows.
-var errPageFull = newError(http.StatusInternalServerError, "page full")
+var errPageFull = errors.New("page full")
 
 // getAudit serves GET /admin/audit: the records matching the filters,
 // a page at a time, or all of them as JSON lines for Accept:
@@ -149,7 +150,7 @@ func (s *Server) getAudit(c echo.Context) error {
 		page.Records = append(page.Records, r)
 		return nil
 	})
-	if err != nil && err != errPageFull {
+	if err != nil && !errors.Is(err, errPageFull) {
 		return err
 	}
 	if page.More {
