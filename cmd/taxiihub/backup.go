@@ -36,16 +36,16 @@ func backupCommand() *cobra.Command {
 				body, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 				return fmt.Errorf("backup refused: %s: %s", res.Status, strings.TrimSpace(string(body)))
 			}
-			n, err := saveFile(out, res.Body)
+			n, err := saveFile(out, res.Body, func(path string) error {
+				st, err := boltstore.Open(path, boltstore.Options{ReadOnly: true})
+				if err != nil {
+					return fmt.Errorf("the copy does not open: %w", err)
+				}
+				return st.Close()
+			})
 			if err != nil {
 				return err
 			}
-			// The copy must open as the hub's file.
-			st, err := boltstore.Open(out, boltstore.Options{ReadOnly: true})
-			if err != nil {
-				return fmt.Errorf("the copy does not open: %w", err)
-			}
-			st.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "saved %d bytes to %s\n", n, out)
 			return nil
 		},
@@ -56,9 +56,9 @@ func backupCommand() *cobra.Command {
 	return cmd
 }
 
-// saveFile writes r to path through a temporary file, so that path is
-// either the whole copy or untouched.
-func saveFile(path string, r io.Reader) (int64, error) {
+// saveFile writes r to path through a temporary file that must pass check,
+// so that path is either a whole, checked copy or untouched.
+func saveFile(path string, r io.Reader, check func(tmp string) error) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".backup-*")
 	if err != nil {
 		return 0, err
@@ -73,6 +73,9 @@ func saveFile(path string, r io.Reader) (int64, error) {
 	}
 	if err != nil {
 		return n, fmt.Errorf("backup interrupted: %w", err)
+	}
+	if err := check(tmp.Name()); err != nil {
+		return n, err
 	}
 	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
 		return n, err
