@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/store"
@@ -42,7 +43,7 @@ func newMetrics(st store.Store) *metrics {
 		}, []string{"reason"}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.refused, m.authRefusals, storeCollector{st},
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

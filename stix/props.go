@@ -138,7 +138,6 @@ func refTo(allowed func(typ string) bool, want string) check {
 func refs(types ...string) check { return listOf(ref(types...)) }
 
 var (
-	anyRef       = ref()
 	identityRef  = ref("identity")
 	markingRefs  = refs("marking-definition")
 	softwareRef  = ref("software")
