@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -391,5 +392,36 @@ func TestTokenIssue_RefusesBadRequests(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `hash: "$argon2id$v=19$`) || !strings.Contains(out.String(), "user fbi/sentinel") {
 		t.Fatalf("apikey new printed:\n%s", out.String())
+	}
+}
+
+func TestConfigCheck_ReadsOrganizationKeysAndTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir)
+	text, _ := os.ReadFile(cfg)
+	withKey := func(key string) string {
+		return strings.Replace(string(text), "    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n",
+			"    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n    keys:\n      - kid: odni-1\n        alg: EdDSA\n"+key, 1)
+	}
+	rsaPub := filepath.Join(dir, "rsa.pub")
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	pemBytes, _ := auth.PublicPEM(&rsaKey.PublicKey)
+	os.WriteFile(rsaPub, pemBytes, 0o600)
+	for name, tt := range map[string]struct{ config, want string }{
+		"missing key file":   {withKey("        public_key_file: " + filepath.Join(dir, "nope.pub") + "\n"), "public_key_file"},
+		"not PEM":            {withKey("        public_key: not a key\n"), "no PEM block"},
+		"key of another alg": {withKey("        public_key_file: " + rsaPub + "\n"), "does not suit alg EdDSA"},
+	} {
+		os.WriteFile(cfg, []byte(tt.config), 0o600)
+		err := run(context.Background(), []string{"config", "check", "--config", cfg}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", name, err, tt.want)
+		}
+	}
+	// serve refuses TLS files it cannot read, before listening.
+	tlsCfg := strings.Replace(string(text), "auth:\n", "tls: {cert: "+filepath.Join(dir, "no.crt")+", key: "+filepath.Join(dir, "no.key")+"}\nauth:\n", 1)
+	os.WriteFile(cfg, []byte(tlsCfg), 0o600)
+	if err := run(context.Background(), []string{"serve", "--config", cfg}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "tls") {
+		t.Fatalf("serve with unreadable TLS files: %v", err)
 	}
 }

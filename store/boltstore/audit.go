@@ -108,14 +108,28 @@ func (s *Store) checkpointLoop() {
 		case <-s.closing:
 			return
 		case <-t.C:
-			s.write(func(tx *bolt.Tx) error {
-				if head, _ := auditHead(tx); head > s.checkpointed(tx) {
-					return s.checkpoint(tx, audit.CheckpointPeriodic, nil)
-				}
-				return nil
-			})
+			if s.auditAdvanced() {
+				s.write(func(tx *bolt.Tx) error {
+					if head, _ := auditHead(tx); head > s.checkpointed(tx) {
+						return s.checkpoint(tx, audit.CheckpointPeriodic, nil)
+					}
+					return nil
+				})
+			}
 		}
 	}
+}
+
+// auditAdvanced reports, from a read transaction, whether records were
+// added since the last checkpoint: an idle hub commits nothing.
+func (s *Store) auditAdvanced() bool {
+	advanced := false
+	s.db.View(func(tx *bolt.Tx) error {
+		head, _ := auditHead(tx)
+		advanced = head > s.checkpointed(tx)
+		return nil
+	})
+	return advanced
 }
 
 // AuditRecords implements store.Store.
