@@ -96,16 +96,20 @@ func (sc storeCollector) Collect(ch chan<- prometheus.Metric) {
 // getMetrics serves /metrics: open to loopback clients, or (metrics.access:
 // admin) to principals with the admin role.
 func (s *Server) getMetrics(c echo.Context) error {
-	switch s.config().Metrics.Access {
-	case "admin":
-		if err := s.authenticate(requireRole(auth.RoleAdmin)(func(echo.Context) error { return nil }))(c); err != nil {
-			return err
-		}
-	default:
-		if ip := net.ParseIP(remoteHost(c.Request())); ip == nil || !ip.IsLoopback() {
-			return newError(http.StatusForbidden, "metrics are served to loopback clients only (metrics.access: loopback)")
-		}
-	}
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
 	return nil
+}
+
+// requireMetricsAccess guards /metrics and /debug/pprof as metrics.access
+// says: loopback clients only, or callers with the admin role.
+func (s *Server) requireMetricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.config().Metrics.Access == "admin" {
+			return s.authenticate(requireRole(auth.RoleAdmin)(next))(c)
+		}
+		if ip := net.ParseIP(remoteHost(c.Request())); ip == nil || !ip.IsLoopback() {
+			return newError(http.StatusForbidden, "metrics and profiles are served to loopback clients only (metrics.access: loopback)")
+		}
+		return next(c)
+	}
 }

@@ -150,11 +150,44 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+func TestProfiles(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	res := h.get("/debug/pprof/heap?debug=1")
+	if res.status != 200 || !strings.Contains(string(res.body), "heap profile") {
+		t.Fatalf("heap profile = %d %.200s", res.status, res.body)
+	}
+	if res := h.get("/debug/pprof/profile?seconds=1"); res.status != 200 || len(res.body) == 0 {
+		t.Fatalf("CPU profile = %d, %d bytes", res.status, len(res.body))
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/debug/pprof/goroutine", nil)
+	req.RemoteAddr = "10.1.2.3:40000"
+	h.server.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Fatalf("profile for a remote client = %d", rec.Code)
+	}
+	// Profiles are audited as admin actions.
+	found := 0
+	h.store.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+		if strings.HasPrefix(r.Path, "/debug/pprof/") && r.Action == audit.ActionAdmin {
+			found++
+		}
+		return nil
+	})
+	if found != 3 {
+		t.Fatalf("%d audit records of profile requests, want 3", found)
+	}
+}
+
 func TestMetrics_AdminAccess(t *testing.T) {
 	h := newHub(t, withTokens(newOrgKeys(t), func(c *config.Config) { c.Metrics.Access = "admin" }))
 	errorBody(t, h.get("/metrics"), http.StatusUnauthorized)
 	errorBody(t, h.get("/metrics", hubToken(t, h, "fbi", "read")...), http.StatusForbidden)
 	if res := h.get("/metrics", hubToken(t, h, "oversight", "admin")...); res.status != 200 {
 		t.Fatalf("metrics for an admin = %d", res.status)
+	}
+	errorBody(t, h.get("/debug/pprof/heap", hubToken(t, h, "fbi", "read")...), http.StatusForbidden)
+	if res := h.get("/debug/pprof/heap", hubToken(t, h, "oversight", "admin")...); res.status != 200 {
+		t.Fatalf("heap profile for an admin = %d", res.status)
 	}
 }

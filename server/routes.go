@@ -1,6 +1,9 @@
 package server
 
 import (
+	"net/http"
+	"net/http/pprof"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/taxiihub/taxiihub/auth"
@@ -29,7 +32,9 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.getHealth)
 	e.GET("/readyz", s.getReady)
-	e.GET("/metrics", s.getMetrics)
+	e.GET("/metrics", s.getMetrics, s.requireMetricsAccess)
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), s.requireMetricsAccess)
+	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), s.requireMetricsAccess)
 
 	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(auth.RoleAdmin))
 	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(auth.RoleAudit))

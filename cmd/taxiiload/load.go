@@ -32,7 +32,12 @@ type report struct {
 	P90ms       float64 `json:"p90_ms"`
 	P99ms       float64 `json:"p99_ms"`
 	MaxMs       float64 `json:"max_ms"`
-	FirstError  string  `json:"first_error,omitempty"`
+	// Poll: the median latency of each pass's first and last page.
+	FirstPageP50ms float64 `json:"first_page_p50_ms,omitempty"`
+	LastPageP50ms  float64 `json:"last_page_p50_ms,omitempty"`
+	// Ingest: the bytes of STIX JSON posted, envelopes included.
+	Bytes      int64  `json:"bytes,omitempty"`
+	FirstError string `json:"first_error,omitempty"`
 }
 
 func (r report) print(w io.Writer, asJSON bool) error {
@@ -44,6 +49,12 @@ func (r report) print(w io.Writer, asJSON bool) error {
 	fmt.Fprintf(tw, "requests\t%d (%d errors) in %.2fs: %.0f requests/s\n", r.Requests, r.Errors, r.Seconds, r.RequestsPS)
 	fmt.Fprintf(tw, "objects\t%d: %.0f objects/s\n", r.Objects, r.ObjectsPerS)
 	fmt.Fprintf(tw, "latency\tp50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
+	if r.FirstPageP50ms > 0 {
+		fmt.Fprintf(tw, "pages\tfirst p50 %.2fms  last p50 %.2fms\n", r.FirstPageP50ms, r.LastPageP50ms)
+	}
+	if r.Bytes > 0 {
+		fmt.Fprintf(tw, "posted\t%d bytes of JSON\n", r.Bytes)
+	}
 	if r.FirstError != "" {
 		fmt.Fprintf(tw, "first error\t%s\n", r.FirstError)
 	}
@@ -58,9 +69,12 @@ type loader struct {
 	errors    atomic.Int64
 	objects   atomic.Int64
 	nextBatch atomic.Int64
+	bytes     atomic.Int64
 	mu        sync.Mutex
 	latencies []time.Duration
-	firstErr  string
+	// Poll: each pass's first and last page latency.
+	firstPages, lastPages []time.Duration
+	firstErr              string
 }
 
 func (o *options) load(ctx context.Context) (report, error) {
@@ -80,7 +94,8 @@ func (o *options) load(ctx context.Context) (report, error) {
 	elapsed := time.Since(start)
 	r := report{
 		Mode: o.mode, Concurrency: o.concurrency, Requests: l.requests.Load(), Errors: l.errors.Load(),
-		Objects: l.objects.Load(), Seconds: elapsed.Seconds(), FirstError: l.firstErr,
+		Objects: l.objects.Load(), Seconds: elapsed.Seconds(), FirstError: l.firstErr, Bytes: l.bytes.Load(),
+		FirstPageP50ms: median(l.firstPages), LastPageP50ms: median(l.lastPages),
 	}
 	r.ObjectsPerS = float64(r.Objects) / r.Seconds
 	r.RequestsPS = float64(r.Requests) / r.Seconds
@@ -95,6 +110,15 @@ func (o *options) load(ctx context.Context) (report, error) {
 		return r, fmt.Errorf("no request completed: %s", r.FirstError)
 	}
 	return r, nil
+}
+
+// median of ds in milliseconds; 0 when there are none.
+func median(ds []time.Duration) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	ds = slices.Sorted(slices.Values(ds))
+	return float64(ds[len(ds)/2].Microseconds()) / 1000
 }
 
 // runClient is one client's loop.
@@ -134,12 +158,12 @@ func (l *loader) collectionURL() string {
 }
 
 // do sends one request and records its latency; it returns the body of a
-// response with status want.
-func (l *loader) do(ctx context.Context, method, u string, body []byte, want int) ([]byte, bool) {
+// response with status want, and the latency.
+func (l *loader) do(ctx context.Context, method, u string, body []byte, want int) ([]byte, time.Duration, bool) {
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		l.fail(err.Error())
-		return nil, false
+		return nil, 0, false
 	}
 	req.Header.Set("Accept", "application/taxii+json;version=2.1")
 	if body != nil {
@@ -157,7 +181,7 @@ func (l *loader) do(ctx context.Context, method, u string, body []byte, want int
 		if ctx.Err() == nil {
 			l.fail(err.Error())
 		}
-		return nil, false
+		return nil, 0, false
 	}
 	data, err := io.ReadAll(res.Body)
 	res.Body.Close()
@@ -166,13 +190,13 @@ func (l *loader) do(ctx context.Context, method, u string, body []byte, want int
 		if ctx.Err() == nil {
 			l.fail(fmt.Sprintf("%s %s: %s %.200s", method, u, res.Status, data))
 		}
-		return nil, false
+		return nil, 0, false
 	}
 	l.requests.Add(1)
 	l.mu.Lock()
 	l.latencies = append(l.latencies, took)
 	l.mu.Unlock()
-	return data, true
+	return data, took, true
 }
 
 func (l *loader) fail(msg string) {
@@ -185,10 +209,12 @@ func (l *loader) fail(msg string) {
 }
 
 func (l *loader) post(ctx context.Context, first, count int) {
-	body, ok := l.do(ctx, http.MethodPost, l.collectionURL()+"objects/", synth.Envelope(first, count), http.StatusAccepted)
+	envelope := synth.Envelope(first, count)
+	body, _, ok := l.do(ctx, http.MethodPost, l.collectionURL()+"objects/", envelope, http.StatusAccepted)
 	if !ok {
 		return
 	}
+	l.bytes.Add(int64(len(envelope)))
 	var st struct {
 		SuccessCount int `json:"success_count"`
 	}
@@ -196,11 +222,15 @@ func (l *loader) post(ctx context.Context, first, count int) {
 	l.objects.Add(int64(st.SuccessCount))
 }
 
-// pass follows next through the whole collection.
+// pass follows next through the whole collection (or what -query selects).
 func (l *loader) pass(ctx context.Context) {
 	u := l.collectionURL() + "objects/?limit=" + fmt.Sprint(l.o.page)
-	for ctx.Err() == nil {
-		body, ok := l.do(ctx, http.MethodGet, u, nil, http.StatusOK)
+	if l.o.query != "" {
+		u += "&" + l.o.query
+	}
+	var firstTook time.Duration
+	for page := 0; ctx.Err() == nil; page++ {
+		body, took, ok := l.do(ctx, http.MethodGet, u, nil, http.StatusOK)
 		if !ok {
 			return
 		}
@@ -214,7 +244,14 @@ func (l *loader) pass(ctx context.Context) {
 			return
 		}
 		l.objects.Add(int64(len(env.Objects)))
+		if page == 0 {
+			firstTook = took
+		}
 		if !env.More {
+			l.mu.Lock()
+			l.firstPages = append(l.firstPages, firstTook)
+			l.lastPages = append(l.lastPages, took)
+			l.mu.Unlock()
 			return
 		}
 		u = l.collectionURL() + "objects/?next=" + url.QueryEscape(env.Next)
@@ -222,7 +259,7 @@ func (l *loader) pass(ctx context.Context) {
 }
 
 func (l *loader) get(ctx context.Context, n int) {
-	if _, ok := l.do(ctx, http.MethodGet, l.collectionURL()+"objects/"+synth.ID(n)+"/", nil, http.StatusOK); ok {
+	if _, _, ok := l.do(ctx, http.MethodGet, l.collectionURL()+"objects/"+synth.ID(n)+"/", nil, http.StatusOK); ok {
 		l.objects.Add(1)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/server"
 	"github.com/taxiihub/taxiihub/store/boltstore"
 )
@@ -62,9 +63,21 @@ func TestModesAgainstARealHub(t *testing.T) {
 	if in.Objects != 2500 || in.Requests != 5 || in.Errors != 0 || in.ObjectsPerS <= 0 || in.P99ms <= 0 {
 		t.Fatalf("ingest = %+v", in)
 	}
+	want := 0
+	for first := 0; first < 2500; first += 500 {
+		want += len(synth.Envelope(first, 500))
+	}
+	if in.Bytes != int64(want) {
+		t.Fatalf("ingest posted %d bytes, want %d", in.Bytes, want)
+	}
 	poll := load(t, "poll", "-url", url, "-page", "1000", "-requests", "1", "-concurrency", "2")
-	if poll.Objects != 5000 || poll.Requests != 6 || poll.Errors != 0 {
+	if poll.Objects != 5000 || poll.Requests != 6 || poll.Errors != 0 || poll.FirstPageP50ms <= 0 || poll.LastPageP50ms <= 0 {
 		t.Fatalf("poll (one pass per client) = %+v", poll)
+	}
+	// -query narrows the pass: one page of the one object asked for.
+	one := load(t, "poll", "-url", url, "-requests", "1", "-concurrency", "1", "-query", "match[id]="+synth.ID(7))
+	if one.Objects != 1 || one.Requests != 1 || one.Errors != 0 {
+		t.Fatalf("poll -query = %+v", one)
 	}
 	get := load(t, "get", "-url", url, "-objects", "2500", "-requests", "20", "-concurrency", "2")
 	if get.Objects != 40 || get.Errors != 0 {
@@ -89,6 +102,7 @@ func TestRefusals(t *testing.T) {
 		{"get", "-concurrency", "0"},
 		{"mixed", "-concurrency", "1"},
 		{"get", "-url", "not a url"},
+		{"poll", "-query", "match[type]=%zz"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("taxiiload %v was accepted", args)

@@ -22,6 +22,7 @@ type options struct {
 	concurrency int
 	batch       int
 	page        int
+	query       string
 	objects     int
 	first       int
 	requests    int
@@ -58,6 +59,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 4, "concurrent clients")
 	fs.IntVar(&o.batch, "batch", 1000, "objects per POST")
 	fs.IntVar(&o.page, "page", 1000, "limit per page when polling")
+	fs.StringVar(&o.query, "query", "", "poll: filters to add to the first page's query, e.g. 'match[type]=malware'")
 	fs.IntVar(&o.objects, "objects", 100000, "ingest: objects to send; get: read among synthetic indicators 0 to objects-1")
 	fs.IntVar(&o.first, "first", 0, "ingest: number of the first synthetic indicator to send (mixed: above those read)")
 	fs.IntVar(&o.requests, "requests", 0, "get: requests per client; poll: passes per client (0: until -duration)")
@@ -74,6 +76,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-concurrency, -batch, -page and -objects must be positive")
 	case o.mode == "mixed" && o.concurrency < 2:
 		return nil, errors.New("mixed needs -concurrency of at least 2")
+	}
+	if _, err := url.ParseQuery(o.query); err != nil {
+		return nil, fmt.Errorf("-query %q: %v", o.query, err)
 	}
 	u, err := url.Parse(o.baseURL)
 	if err != nil || u.Host == "" {
