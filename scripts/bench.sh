@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# bench.sh measures taxiihub against its performance targets (issue 7): it
+# builds the real binaries, starts a hub with authentication and the audit
+# log on and its data on disk, loads OBJECTS synthetic indicators, runs every
+# target RUNS times and prints target, median and pass/fail.
+#
+#   make bench                       # 1,000,000 objects, 3 runs (~15 min)
+#   OBJECTS=100000 RUNS=1 make bench # a quick look
+#
+# Settings (environment): OBJECTS, RUNS, PORT, CLIENTS (4), DURATION (10s per
+# GET run), KEEP=1 keeps the work directory. Needs Go, curl and awk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+objects=${OBJECTS:-1000000}
+runs=${RUNS:-3}
+port=${PORT:-18080}
+clients=${CLIENTS:-4}
+duration=${DURATION:-10s}
+base=http://127.0.0.1:$port
+big=b1a0c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+small=5a11c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/taxiihub-bench.XXXXXX")
+hub_pid=
+sampler_pid=
+cleanup() {
+	[ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null || true
+	[ -n "$hub_pid" ] && kill "$hub_pid" 2>/dev/null && wait "$hub_pid" 2>/dev/null || true
+	if [ "${KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+say() { echo "-- $*" >&2; }
+
+say "building into $work"
+go build -o "$work/taxiihub" ./cmd/taxiihub
+go build -o "$work/taxiiload" ./cmd/taxiiload
+
+cat >"$work/hub.yaml" <<EOF
+listen: 127.0.0.1:$port
+data_dir: $work/data
+title: taxiihub benchmark
+max_page_size: 1000
+auth:
+  audience: taxiihub-bench
+  issuer: taxiihub
+organizations:
+  - id: fbi
+    name: Federal Bureau of Investigation
+    identity: identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f
+api_roots:
+  - path: bench
+    title: Benchmark
+    collections:
+      - id: $big
+        title: Every synthetic indicator
+        alias: big
+        read: [fbi]
+        write: [fbi]
+      - id: $small
+        title: A thousand synthetic indicators, for comparison
+        alias: small
+        read: [fbi]
+        write: [fbi]
+EOF
+token=$("$work/taxiihub" token issue --config "$work/hub.yaml" --org fbi --sub bench --roles read,write,admin --ttl 8h)
+
+# malware_envelope prints ten malware objects: another type amid the
+# indicators, for match[type].
+malware_envelope() {
+	local sep= i
+	printf '{"objects":['
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		printf '%s{"type":"malware","spec_version":"2.1","id":"malware--1b0e5c1e-6f2a-4c3d-9e8f-00000000000%s",' "$sep" "$i"
+		printf '"created":"2020-10-01T00:00:00.000Z","modified":"2020-10-01T00:00:00.000Z",'
+		printf '"created_by_ref":"identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f","name":"Influence toolkit %s","is_family":false}' "$i"
+		sep=,
+	done
+	printf ']}'
+}
+post_malware() {
+	curl -fsS -o /dev/null -X POST "$base/bench/collections/$1/objects/" -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/taxii+json;version=2.1' -H 'Accept: application/taxii+json;version=2.1' \
+		--data-binary "$(malware_envelope)"
+}
+
+# start_hub starts the hub and prints the milliseconds until /readyz says 200.
+start_hub() {
+	local t0 now
+	t0=$(date +%s%N)
+	"$work/taxiihub" serve --config "$work/hub.yaml" 2>>"$work/hub.log" &
+	hub_pid=$!
+	until curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; do
+		kill -0 "$hub_pid" 2>/dev/null || { tail -5 "$work/hub.log" >&2; exit 1; }
+		sleep 0.005
+	done
+	now=$(date +%s%N)
+	echo $(((now - t0) / 1000000))
+}
+stop_hub() {
+	kill -TERM "$hub_pid"
+	wait "$hub_pid" || true
+	hub_pid=
+}
+
+# load runs taxiiload and prints its JSON report.
+load() {
+	"$work/taxiiload" "$@" -url "$base" -root bench -token "$token" -json
+}
+# field NAME reads a number from the JSON report on stdin.
+field() { sed -E "s/.*\"$1\":([-0-9.e+]+).*/\\1/"; }
+# median of the numbers on stdin.
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+# sample_heap records the Go heap in use every 200 ms while the hub runs.
+sample_heap() {
+	while true; do
+		curl -fsS "$base/metrics" 2>/dev/null | awk '/^go_memstats_heap_inuse_bytes /{print $2}' >>"$work/heap" || true
+		sleep 0.2
+	done
+}
+
+start_hub >/dev/null
+sample_heap &
+sampler_pid=$!
+
+# Ingest in RUNS slices of the collection; each slice's rate is one sample.
+say "ingesting $objects objects, $clients clients, envelopes of 1000"
+slice=$((objects / runs))
+posted=0
+: >"$work/ingest"
+for ((r = 0; r < runs; r++)); do
+	report=$(load ingest -collection big -concurrency "$clients" -batch 1000 -first $((r * slice)) -objects "$slice")
+	echo "$report" | field objects_per_second >>"$work/ingest"
+	posted=$((posted + $(echo "$report" | field bytes)))
+	[ "$r" = 0 ] && post_malware big
+done
+disk=$(stat -c %s "$work/data/hub.db")
+load ingest -collection small -concurrency 1 -batch 1000 -objects 500 >/dev/null
+post_malware small
+load ingest -collection small -concurrency 1 -batch 1000 -first 500 -objects 500 >/dev/null
+
+say "polling: $runs full passes at limit=1000"
+: >"$work/poll"
+for ((r = 0; r < runs; r++)); do
+	report=$(load poll -collection big -concurrency 1 -page 1000 -requests 1)
+	echo "$(echo "$report" | field objects_per_second) $(echo "$report" | field first_page_p50_ms) $(echo "$report" | field last_page_p50_ms)" >>"$work/poll"
+done
+
+say "GET single objects: $runs runs of $duration, $clients clients"
+: >"$work/get"
+for ((r = 0; r < runs; r++)); do
+	report=$(load get -collection big -concurrency "$clients" -objects "$objects" -duration "$duration")
+	echo "$(echo "$report" | field requests_per_second) $(echo "$report" | field p99_ms)" >>"$work/get"
+done
+
+say "filters: match[id] and match[type] on the big and the small collection"
+# filter_p50 prints the p50 of passes over collection $1 with filter $2, each
+# of which must find something.
+filter_p50() {
+	local report
+	report=$(load poll -collection "$1" -concurrency 1 -duration 3s -query "$2")
+	if [ "$(echo "$report" | field objects)" = 0 ]; then
+		echo "$2 found nothing in $1" >&2
+		exit 1
+	fi
+	echo "$report" | field p50_ms
+}
+by_id='match[id]=indicator--000001f4-0000-41f4-801f-01350459adb4' # synth.ID(500), in both
+by_type='match[type]=malware'
+: >"$work/filters"
+for ((r = 0; r < runs; r++)); do
+	echo "$(filter_p50 big "$by_id") $(filter_p50 small "$by_id") $(filter_p50 big "$by_type") $(filter_p50 small "$by_type")" >>"$work/filters"
+done
+
+say "start-up: $runs restarts"
+kill "$sampler_pid" && sampler_pid=
+: >"$work/startup"
+for ((r = 0; r < runs; r++)); do
+	stop_hub
+	start_hub >>"$work/startup"
+done
+
+col() { awk -v c="$1" '{print $c}' "$2" | median; }
+ingest=$(median <"$work/ingest")
+poll=$(col 1 "$work/poll")
+first_page=$(col 2 "$work/poll")
+last_page=$(col 3 "$work/poll")
+get=$(col 1 "$work/get")
+get_p99=$(col 2 "$work/get")
+id_big=$(col 1 "$work/filters")
+id_small=$(col 2 "$work/filters")
+type_big=$(col 3 "$work/filters")
+type_small=$(col 4 "$work/filters")
+heap=$(sort -g "$work/heap" | tail -1)
+startup=$(median <"$work/startup")
+
+row() { # target, measured, pass condition (awk expression)
+	printf '| %-64s | %-26s | %-4s |\n' "$1" "$2" "$(awk "BEGIN {print ($3) ? \"pass\" : \"FAIL\"}")"
+}
+echo
+echo "taxiihub $(git describe --always --dirty), $objects objects, median of $runs runs, $(nproc) cores"
+echo
+printf '| %-64s | %-26s | %-4s |\n' target measured ""
+printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..66})" "$(printf -- '-%.0s' {1..28})" "------"
+row "ingest >= 25,000 objects/s ($clients clients, 1,000 a POST)" "$(printf '%.0f objects/s' "$ingest")" "$ingest >= 25000"
+row "poll >= 100,000 objects/s (full pass, limit=1000)" "$(printf '%.0f objects/s' "$poll")" "$poll >= 100000"
+row "poll: last page p50 within 1.5x of first page p50" "last $last_page ms, first $first_page ms" "$last_page <= 1.5 * $first_page"
+row "GET one object >= 10,000 requests/s ($clients clients)" "$(printf '%.0f requests/s' "$get")" "$get >= 10000"
+row "GET one object p99 < 5 ms" "$get_p99 ms" "$get_p99 < 5"
+row "match[id] p50: $objects objects within 1.5x of 1,000" "$id_big ms vs $id_small ms" "$id_big <= 1.5 * $id_small"
+row "match[type] p50 (10 of them): $objects objects within 1.5x of 1,000" "$type_big ms vs $type_small ms" "$type_big <= 1.5 * $type_small"
+row "Go heap in use < 100 MiB (peak, sampled every 200 ms)" "$(awk "BEGIN {printf \"%.1f MiB\", $heap / 1048576}")" "$heap < 100 * 1048576"
+row "start-up to ready < 1 s" "$startup ms" "$startup < 1000"
+row "disk <= 2.5x the JSON posted" "$(awk "BEGIN {printf \"%.2fx\", $disk / $posted}")" "$disk <= 2.5 * $posted"
