@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/stix"
@@ -23,7 +24,14 @@ type Authority struct {
 	orgKeys map[string]orgKey // by kid
 
 	mu       sync.Mutex
-	verified map[[sha256.Size]byte]Principal // API keys already checked, by hash of user and secret
+	verified map[[sha256.Size]byte]verified // credentials already checked, by hash
+}
+
+// verified is a credential that passed every check, and until when it may
+// be trusted without checking again (zero: for the Authority's life).
+type verified struct {
+	principal Principal
+	until     time.Time
 }
 
 type orgKey struct {
@@ -31,13 +39,13 @@ type orgKey struct {
 	pub      any
 }
 
-// maxVerified bounds the cache of checked API keys.
+// maxVerified bounds the cache of checked credentials.
 const maxVerified = 4096
 
 // New builds the Authority of cfg; hubKey verifies hub-issued tokens. It
 // reads and checks every organization's public keys.
 func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
-	a := &Authority{cfg: cfg, hubKey: hubKey, orgKeys: map[string]orgKey{}, verified: map[[sha256.Size]byte]Principal{}}
+	a := &Authority{cfg: cfg, hubKey: hubKey, orgKeys: map[string]orgKey{}, verified: map[[sha256.Size]byte]verified{}}
 	for i, org := range cfg.Organizations {
 		for j, k := range org.Keys {
 			data := []byte(k.PublicKey)
@@ -97,11 +105,8 @@ func looksLikeJWT(s string) bool {
 // config. Successes are remembered, so that a client polling page by page
 // does not pay for argon2id on every request.
 func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
-	sum := sha256.Sum256([]byte(user + "\x00" + secret))
-	a.mu.Lock()
-	p, ok := a.verified[sum]
-	a.mu.Unlock()
-	if ok {
+	sum := sha256.Sum256([]byte("api-key\x00" + user + "\x00" + secret))
+	if p, ok := a.remembered(sum); ok {
 		return p, nil
 	}
 	orgID, name, qualified := strings.Cut(user, "/")
@@ -126,14 +131,32 @@ func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
 	if found == nil || !checkAPIKey(found.Hash, secret) {
 		return Principal{}, refuse("api_key", "unknown API key or wrong secret")
 	}
-	p = Principal{Org: orgID, Subject: "api-key:" + name, Roles: found.Roles, Method: MethodAPIKey}
+	p := Principal{Org: orgID, Subject: "api-key:" + name, Roles: found.Roles, Method: MethodAPIKey}
+	a.remember(sum, p, time.Time{})
+	return p, nil
+}
+
+// remembered returns the principal of a credential checked before, if it
+// is still good.
+func (a *Authority) remembered(sum [sha256.Size]byte) (Principal, bool) {
+	a.mu.Lock()
+	v, ok := a.verified[sum]
+	a.mu.Unlock()
+	if !ok || !v.until.IsZero() && !time.Now().Before(v.until) {
+		return Principal{}, false
+	}
+	return v.principal, true
+}
+
+// remember records a credential that passed every check, good until until
+// (zero: as long as this Authority, that is until the config changes).
+func (a *Authority) remember(sum [sha256.Size]byte, p Principal, until time.Time) {
 	a.mu.Lock()
 	if len(a.verified) >= maxVerified {
 		clear(a.verified)
 	}
-	a.verified[sum] = p
+	a.verified[sum] = verified{principal: p, until: until}
 	a.mu.Unlock()
-	return p, nil
 }
 
 // fromCertificate maps a verified client certificate to the organization

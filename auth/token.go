@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -108,16 +109,34 @@ func tokenHeader(raw string) (kid string, err error) {
 }
 
 // verifyToken checks every rule a token must meet and returns its principal.
+// A token that passed is remembered until it expires, so that a client
+// paging through a collection pays for the signature check once; the cache
+// lives as long as the Authority, so a reload (a new revocation, say)
+// starts it afresh.
 func (a *Authority) verifyToken(raw string) (Principal, error) {
-	kid, err := tokenHeader(raw)
+	sum := sha256.Sum256([]byte("jwt\x00" + raw))
+	if p, ok := a.remembered(sum); ok {
+		return p, nil
+	}
+	p, expires, err := a.checkToken(raw)
 	if err != nil {
 		return Principal{}, err
+	}
+	a.remember(sum, p, expires.Add(a.cfg.Auth.Leeway))
+	return p, nil
+}
+
+// checkToken verifies raw and returns its principal and expiry.
+func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
+	kid, err := tokenHeader(raw)
+	if err != nil {
+		return Principal{}, time.Time{}, err
 	}
 	key, alg, keyOrg, method := any(a.hubKey), "EdDSA", "", MethodHubJWT
 	if kid != "" && kid != config.HubKeyID {
 		k, ok := a.orgKeys[kid]
 		if !ok {
-			return Principal{}, refuse("unknown_key", "unknown key id %q", kid)
+			return Principal{}, time.Time{}, refuse("unknown_key", "unknown key id %q", kid)
 		}
 		key, alg, keyOrg, method = k.pub, k.alg, k.org, MethodOrgJWT
 	}
@@ -132,40 +151,40 @@ func (a *Authority) verifyToken(raw string) (Principal, error) {
 	var c Claims
 	if _, err := parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
 		reason, message := tokenProblem(err, alg)
-		return Principal{}, refuse(reason, "%s", message)
+		return Principal{}, time.Time{}, refuse(reason, "%s", message)
 	}
 	switch {
 	case method == MethodHubJWT && c.Issuer != auth.Issuer:
-		return Principal{}, refuse("issuer", "issuer %q is not this hub's", c.Issuer)
+		return Principal{}, time.Time{}, refuse("issuer", "issuer %q is not this hub's", c.Issuer)
 	case method == MethodOrgJWT && c.Issuer != keyOrg:
-		return Principal{}, refuse("issuer", "issuer %q is not the organization that owns key %q", c.Issuer, kid)
+		return Principal{}, time.Time{}, refuse("issuer", "issuer %q is not the organization that owns key %q", c.Issuer, kid)
 	case method == MethodOrgJWT && c.Org != "" && c.Org != keyOrg:
-		return Principal{}, refuse("issuer", "org %q is not the organization that owns key %q", c.Org, kid)
+		return Principal{}, time.Time{}, refuse("issuer", "org %q is not the organization that owns key %q", c.Org, kid)
 	case c.Subject == "":
-		return Principal{}, refuse("claims", "the token has no sub")
+		return Principal{}, time.Time{}, refuse("claims", "the token has no sub")
 	case c.ID == "":
-		return Principal{}, refuse("claims", "the token has no jti, so it could not be revoked")
+		return Principal{}, time.Time{}, refuse("claims", "the token has no jti, so it could not be revoked")
 	case slices.Contains(auth.Revoked, c.ID):
-		return Principal{}, refuse("revoked", "the token has been revoked")
+		return Principal{}, time.Time{}, refuse("revoked", "the token has been revoked")
 	}
 	issued := time.Now()
 	if c.IssuedAt != nil {
 		issued = c.IssuedAt.Time
 	}
 	if c.ExpiresAt.Sub(issued) > auth.MaxTokenTTL+auth.Leeway {
-		return Principal{}, refuse("lifetime", "the token lives longer than max_token_ttl (%v)", auth.MaxTokenTTL)
+		return Principal{}, time.Time{}, refuse("lifetime", "the token lives longer than max_token_ttl (%v)", auth.MaxTokenTTL)
 	}
 	org := c.Org
 	if method == MethodOrgJWT {
 		org = keyOrg
 	}
 	if a.cfg.Organization(org) == nil {
-		return Principal{}, refuse("unknown_org", "unknown organization %q", org)
+		return Principal{}, time.Time{}, refuse("unknown_org", "unknown organization %q", org)
 	}
 	if err := checkRoles(c.Roles); err != nil {
-		return Principal{}, err
+		return Principal{}, time.Time{}, err
 	}
-	return Principal{Org: org, Subject: c.Subject, Roles: c.Roles, TokenID: c.ID, Method: method}, nil
+	return Principal{Org: org, Subject: c.Subject, Roles: c.Roles, TokenID: c.ID, Method: method}, c.ExpiresAt.Time, nil
 }
 
 func checkRoles(roles []string) error {

@@ -357,3 +357,38 @@ func TestAuth_ReloadChangesPolicyWithoutRestart(t *testing.T) {
 		t.Fatalf("after reload = %d %s", res.status, res.body)
 	}
 }
+
+// A token is checked once and then remembered: the memory must not outlive
+// the token, nor survive a reload that revokes it.
+func TestAuth_RememberedTokensStillExpireAndRevoke(t *testing.T) {
+	keys := newOrgKeys(t)
+	noLeeway := func(c *config.Config) { c.Auth.Leeway = 0 }
+	h := newHub(t, withTokens(keys, noLeeway))
+	shortLived := bearer(sign(t, jwt.SigningMethodEdDSA, "hub", claims("fbi", func(c jwt.MapClaims) {
+		c["exp"] = time.Now().Add(1500 * time.Millisecond).Unix()
+	}), h.hubKey))
+	for range 3 {
+		if res := h.get(objectsPath, shortLived...); res.status != http.StatusOK {
+			t.Fatalf("a fresh token = %d %s", res.status, res.body)
+		}
+	}
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(2100 * time.Millisecond)))
+	if msg := errorBody(t, h.get(objectsPath, shortLived...), http.StatusUnauthorized); !strings.Contains(msg, "expired") {
+		t.Fatalf("an expired token that was remembered: %s", msg)
+	}
+
+	tok := bearer(sign(t, jwt.SigningMethodEdDSA, "hub", claims("fbi", func(c jwt.MapClaims) { c["jti"] = "leaked" }), h.hubKey))
+	if res := h.get(objectsPath, tok...); res.status != http.StatusOK {
+		t.Fatalf("before revocation = %d", res.status)
+	}
+	cfg := testConfig(t)
+	withTokens(keys, noLeeway, func(c *config.Config) { c.Auth.Revoked = append(c.Auth.Revoked, "leaked") })(&hubSetup{cfg: cfg})
+	authority, err := auth.New(cfg, h.hubKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.server.Reload(cfg, authority, authority)
+	if msg := errorBody(t, h.get(objectsPath, tok...), http.StatusUnauthorized); !strings.Contains(msg, "revoked") {
+		t.Fatalf("a revoked token that was remembered: %s", msg)
+	}
+}
