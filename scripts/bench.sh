@@ -87,6 +87,10 @@ post_malware() {
 # start_hub starts the hub and prints the milliseconds until /readyz says 200.
 start_hub() {
 	local t0 now
+	if curl -fsS -o /dev/null "$base/readyz" 2>/dev/null; then
+		echo "something already serves $base: stop it or set PORT" >&2
+		exit 1
+	fi
 	t0=$(date +%s%N)
 	"$work/taxiihub" serve --config "$work/hub.yaml" 2>>"$work/hub.log" &
 	hub_pid=$!

@@ -42,6 +42,9 @@ func auditCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), res)
+			if n := st.Unfolded(); n > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %d more records (reads answered just before the hub stopped without a clean shutdown) wait in %s; starting the hub once adds them to the file\n", n, boltstore.JournalPath(dbPath))
+			}
 			return nil
 		},
 	}

@@ -280,3 +280,92 @@ func TestCrash_AcknowledgedWritesKeepTheirAuditRecords(t *testing.T) {
 	}
 	t.Logf("%d acknowledged, %d stored, all audited", len(acked), len(stored))
 }
+
+// TestCrash_AnsweredReadsKeepTheirAuditRecords kills the hub while clients
+// read: every read that was answered has its record after a restart, even
+// those still in the audit journal at the kill.
+func TestCrash_AnsweredReadsKeepTheirAuditRecords(t *testing.T) {
+	dir, bin := buildBinary(t)
+	cfg := writeConfig(t, dir)
+	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "crash", "--roles", "read,write", "--ttl", "1h")
+	cmd := exec.Command(bin, "serve", "--config", cfg)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	base := waitForURL(t, stderr)
+	objects := base + "/election2020/collections/indicators/objects/"
+	req, _ := http.NewRequest(http.MethodPost, objects, bytes.NewReader(synth.Envelope(0, 10)))
+	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	req.Header.Set("Authorization", bearer)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST: %v %v", res, err)
+	}
+
+	var mu sync.Mutex
+	answered := map[string]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req, _ := http.NewRequest(http.MethodGet, objects+synth.ID((w+i)%10)+"/", nil)
+				req.Header.Set("Authorization", bearer)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // the hub is gone
+				}
+				_, err = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if err == nil && res.StatusCode == http.StatusOK {
+					mu.Lock()
+					answered[res.Header.Get("X-Request-Id")] = true
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	close(stop)
+	wg.Wait()
+	if len(answered) == 0 {
+		t.Fatal("no read was answered before the kill")
+	}
+
+	db, key := filepath.Join(dir, "data", "hub.db"), filepath.Join(dir, "data", "hub.key")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"audit", "verify", "--db", db, "--key", key}, &out, &errOut); err != nil {
+		t.Fatalf("verify after the kill: %v", err)
+	}
+	t.Logf("verify: %s%s", out.String(), errOut.String())
+	st, err := boltstore.Open(db, boltstore.Options{}) // as the hub starts: folds the journal
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recorded := map[string]bool{}
+	st.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+		recorded[r.RequestID] = true
+		return nil
+	})
+	for id := range answered {
+		if !recorded[id] {
+			t.Fatalf("read %s was answered but has no audit record (%d answered, %d records)", id, len(answered), len(recorded))
+		}
+	}
+	pub, err := hubPublicKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.Verify(store.AuditLog(context.Background(), st), pub); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d reads answered, all audited", len(answered))
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
@@ -47,7 +48,75 @@ func (s *Store) Audit(ctx context.Context, rec *audit.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.write(func(tx *bolt.Tx) error { return appendAudit(tx, rec) })
+	return s.submit(&writeOp{rec: rec})
+}
+
+// Unfolded is how many audit records wait in the journal, not yet in the
+// bbolt file: after a crash, those of the last reads, until the hub starts
+// again and folds them. A read-only store does not see them.
+func (s *Store) Unfolded() int { return int(s.unfolded.Load()) }
+
+// countUnfolded counts, for a read-only store, the records in the journal
+// at path beyond the file's head.
+func (s *Store) countUnfolded(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	frames, err := (&journal{f: f}).frames()
+	if err != nil {
+		return err
+	}
+	var head uint64
+	s.db.View(func(tx *bolt.Tx) error { head, _ = auditHead(tx); return nil })
+	n := 0
+	for _, raw := range frames {
+		var rec audit.Record
+		if json.Unmarshal(raw, &rec) == nil && rec.Seq > head {
+			n++
+		}
+	}
+	s.unfolded.Store(int64(n))
+	return nil
+}
+
+// recoverJournal folds the records the journal holds beyond the audit
+// bucket's head: those of reads answered before a crash. Older frames are
+// already in the bucket. It leaves s.head at the chain's head.
+func (s *Store) recoverJournal() error {
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		s.head.seq, s.head.hash = auditHead(tx)
+		return nil
+	}); err != nil {
+		return err
+	}
+	frames, err := s.journal.frames()
+	if err != nil {
+		return err
+	}
+	next := s.head
+	for _, raw := range frames {
+		var rec audit.Record
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("audit journal: a frame that is not a record: %w", errCorrupt)
+		}
+		if rec.Seq <= s.head.seq {
+			if len(s.pending) > 0 {
+				break // older frames after the newest ones
+			}
+			continue // folded before the crash
+		}
+		if rec.Seq != next.seq+1 || rec.Prev != next.hash || !rec.Sealed() {
+			return fmt.Errorf("audit journal: record %d does not follow record %d of the chain: %w", rec.Seq, next.seq, errCorrupt)
+		}
+		next = chainHead{rec.Seq, rec.Hash}
+		s.pending = append(s.pending, journaled{next, raw})
+	}
+	return s.update(nil)
 }
 
 // afterWrites runs at the end of every write transaction: it signs a
@@ -120,10 +189,10 @@ func (s *Store) checkpointLoop() {
 	}
 }
 
-// auditAdvanced reports, from a read transaction, whether records were
-// added since the last checkpoint: an idle hub commits nothing.
+// auditAdvanced reports whether records were added since the last
+// checkpoint: an idle hub commits nothing.
 func (s *Store) auditAdvanced() bool {
-	advanced := false
+	advanced := s.unfolded.Load() > 0
 	s.db.View(func(tx *bolt.Tx) error {
 		head, _ := auditHead(tx)
 		advanced = head > s.checkpointed(tx)
@@ -134,6 +203,9 @@ func (s *Store) auditAdvanced() bool {
 
 // AuditRecords implements store.Store.
 func (s *Store) AuditRecords(ctx context.Context, from uint64, fn func(audit.Record) error) error {
+	if err := s.fold(); err != nil {
+		return err
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketAudit).Cursor()
 		n := 0

@@ -34,6 +34,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
@@ -66,6 +67,14 @@ type Store struct {
 	closing chan struct{} // closed by Close
 	stopped chan struct{} // closed when the committer has stopped
 	once    sync.Once
+
+	// The committer's own: the audit journal, the chain's head, and the
+	// records in the journal but not yet in the file.
+	journal   *journal
+	head      chainHead
+	pending   []journaled
+	foldEvery int
+	unfolded  atomic.Int64 // len(pending), for other goroutines
 }
 
 var _ store.Store = (*Store)(nil)
@@ -104,14 +113,28 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: opts, now: time.Now, ops: make(chan *writeOp), closing: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{db: db, opts: opts, now: time.Now, ops: make(chan *writeOp), closing: make(chan struct{}), stopped: make(chan struct{}),
+		foldEvery: min(opts.CheckpointEvery, maxFoldEvery)}
 	if opts.ReadOnly {
 		close(s.stopped)
+		if err := s.countUnfolded(JournalPath(path)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", JournalPath(path), err)
+		}
 		return s, nil
 	}
 	if err := db.Update(s.initSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if s.journal, err = openJournal(JournalPath(path)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := s.recoverJournal(); err != nil {
+		s.journal.close()
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", JournalPath(path), err)
 	}
 	go s.commitLoop()
 	if opts.AuditKey != nil {
@@ -147,9 +170,14 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		if s.opts.AuditKey != nil {
 			err = s.Checkpoint(context.Background(), audit.CheckpointShutdown)
+		} else {
+			err = s.fold()
 		}
 		close(s.closing)
 		<-s.stopped
+		if s.journal != nil {
+			err = errors.Join(err, s.journal.close())
+		}
 		err = errors.Join(err, s.db.Close())
 	})
 	return err
@@ -320,6 +348,9 @@ func (s *Store) Ready(ctx context.Context) error {
 
 // Backup implements store.Store: the file as one read transaction sees it.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := s.fold(); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error

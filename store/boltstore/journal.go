@@ -1,0 +1,140 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// The audit journal makes the audit record of a read durable with one
+// fdatasync of a small preallocated file, where a bbolt commit costs two
+// and the B+tree's dirty pages: a single-object GET would otherwise spend
+// most of its time waiting for its record's commit. The committer seals
+// records into the chain as usual, appends them to the journal, and folds
+// them into the audit bucket in bulk: every foldEvery records, and before
+// any other write transaction, so that the bucket never holds a record
+// whose predecessor is only in the journal. After a fold the journal is
+// written again from its start. At Open, records the journal holds beyond
+// the bucket's head (a crash before their fold) are folded first.
+//
+// The file is a sequence of frames: length (4 bytes, big-endian), CRC-32C
+// of the payload (4), payload (the record's JSON, as the bucket holds it).
+// Writing from the start again leaves older frames after the new ones; their
+// sequence numbers are at most the bucket's head, which is how reading
+// tells them apart. A torn last frame fails its checksum and was never
+// acknowledged.
+
+// journalSize is how much of the file is written with zeros up front, so
+// that appends overwrite allocated blocks and fdatasync has no file size to
+// update. foldEvery records take about 700 KiB.
+const journalSize = 8 << 20
+
+// maxFoldEvery bounds how many records wait in the journal (and in memory).
+const maxFoldEvery = 4096
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// journal is the audit journal file. Only the committer uses it.
+type journal struct {
+	f   *os.File
+	off int64 // where the next frame goes
+	buf []byte
+}
+
+// JournalPath is where the audit journal of the bbolt file at dbPath lives.
+func JournalPath(dbPath string) string { return dbPath + ".audit-journal" }
+
+// openJournal opens (creating and preallocating if needed) the journal.
+func openJournal(path string) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	j := &journal{f: f}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if info.Size() < journalSize {
+		if _, err := f.WriteAt(make([]byte, journalSize-info.Size()), info.Size()); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// frames returns the payloads of the frames from the start of the file up
+// to the first that is zero, torn or fails its checksum.
+func (j *journal) frames() ([][]byte, error) {
+	data, err := io.ReadAll(io.NewSectionReader(j.f, 0, 1<<62))
+	if err != nil {
+		return nil, fmt.Errorf("read audit journal: %w", err)
+	}
+	var out [][]byte
+	for len(data) >= 8 {
+		n := binary.BigEndian.Uint32(data)
+		sum := binary.BigEndian.Uint32(data[4:])
+		if n == 0 || uint64(n) > uint64(len(data)-8) {
+			break
+		}
+		payload := data[8 : 8+n]
+		if crc32.Checksum(payload, castagnoli) != sum {
+			break
+		}
+		out = append(out, payload)
+		data = data[8+n:]
+	}
+	return out, nil
+}
+
+// append writes payloads as frames after the last and returns once they
+// are durable.
+func (j *journal) append(payloads [][]byte) error {
+	j.buf = j.buf[:0]
+	for _, p := range payloads {
+		j.buf = binary.BigEndian.AppendUint32(j.buf, uint32(len(p)))
+		j.buf = binary.BigEndian.AppendUint32(j.buf, crc32.Checksum(p, castagnoli))
+		j.buf = append(j.buf, p...)
+	}
+	if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
+		return fmt.Errorf("write audit journal: %w", err)
+	}
+	if err := fdatasync(j.f); err != nil {
+		return fmt.Errorf("sync audit journal: %w", err)
+	}
+	j.off += int64(len(j.buf))
+	return nil
+}
+
+// rewind makes the next frame go to the start: everything written so far
+// is in the bbolt file.
+func (j *journal) rewind() { j.off = 0 }
+
+func (j *journal) close() error { return j.f.Close() }
+
+// syncDir makes a new file's directory entry durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if errors.Is(err, os.ErrInvalid) { // not supported here
+		err = nil
+	}
+	return errors.Join(err, d.Close())
+}

@@ -1,0 +1,197 @@
+package boltstore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/audit"
+)
+
+// openJournaled opens a store whose records wait in the journal until a
+// fold (foldEvery 1000).
+func openJournaled(t *testing.T, path string) *Store {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(nil)
+	s, err := Open(path, Options{AuditKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func auditReads(t *testing.T, s *Store, n int) {
+	t.Helper()
+	for i := range n {
+		if err := s.Audit(context.Background(), &audit.Record{Action: audit.ActionRead, Path: "/r/" + string(rune('a'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// crashCopy copies the store's files as a crash would leave them: the
+// last commit in the bbolt file, the journal as synced. The store stays
+// open and unfolded.
+func crashCopy(t *testing.T, path string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "hub.db")
+	for _, p := range [][2]string{{path, dst}, {JournalPath(path), JournalPath(dst)}} {
+		data, err := os.ReadFile(p[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p[1], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// chain reads every record of the store and checks they link 1..n.
+func chain(t *testing.T, s *Store) []audit.Record {
+	t.Helper()
+	var recs []audit.Record
+	if err := s.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prev := audit.Genesis
+	for i, r := range recs {
+		if r.Seq != uint64(i+1) || r.Prev != prev || !r.Sealed() {
+			t.Fatalf("record %d: seq %d, links to %.8s, sealed %v; want seq %d after %.8s", i, r.Seq, r.Prev, r.Sealed(), i+1, prev)
+		}
+		prev = r.Hash
+	}
+	return recs
+}
+
+func TestJournal_ReadsAreDurableBeforeTheirFold(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	defer s.Close()
+	auditReads(t, s, 10)
+	if got := s.Unfolded(); got != 10 {
+		t.Fatalf("%d records wait in the journal, want 10", got)
+	}
+	copied := crashCopy(t, path)
+	ro, err := Open(copied, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Unfolded() != 10 || len(chain(t, ro)) != 0 {
+		t.Fatalf("read-only after a crash: %d unfolded records", ro.Unfolded())
+	}
+	ro.Close()
+	crashed := openJournaled(t, copied)
+	defer crashed.Close()
+	if recs := chain(t, crashed); len(recs) != 10 || recs[9].Path != "/r/j" {
+		t.Fatalf("after a crash: %d records", len(recs))
+	}
+	// The chain goes on from the recovered records.
+	auditReads(t, crashed, 1)
+	if recs := chain(t, crashed); len(recs) != 11 {
+		t.Fatalf("after one more: %d records", len(recs))
+	}
+}
+
+func TestJournal_OlderFramesAfterAFoldAreNotReplayed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	defer s.Close()
+	auditReads(t, s, 10)
+	chain(t, s) // folds: the journal starts again from its beginning
+	folded := openJournaled(t, crashCopy(t, path))
+	if recs := chain(t, folded); len(recs) != 10 {
+		t.Fatalf("after a crash right after the fold: %d records, want 10", len(recs))
+	}
+	folded.Close()
+	auditReads(t, s, 3)
+	crashed := openJournaled(t, crashCopy(t, path))
+	defer crashed.Close()
+	if recs := chain(t, crashed); len(recs) != 13 {
+		t.Fatalf("after a crash: %d records, want 13", len(recs))
+	}
+}
+
+func TestJournal_TornLastFrameIsDropped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	defer s.Close()
+	auditReads(t, s, 5)
+	copied := crashCopy(t, path)
+	editFrame(t, JournalPath(copied), 4, func(payload []byte) []byte { return payload[:len(payload)/2] }, false)
+	crashed := openJournaled(t, copied)
+	defer crashed.Close()
+	if recs := chain(t, crashed); len(recs) != 4 {
+		t.Fatalf("after a torn write: %d records, want 4", len(recs))
+	}
+}
+
+func TestJournal_AlteredRecordIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	defer s.Close()
+	auditReads(t, s, 5)
+	copied := crashCopy(t, path)
+	// A consistent frame (good checksum) whose record was changed.
+	editFrame(t, JournalPath(copied), 2, func(payload []byte) []byte {
+		return []byte(strings.Replace(string(payload), `"/r/c"`, `"/r/x"`, 1))
+	}, true)
+	_, err := Open(copied, Options{})
+	if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "record 3") {
+		t.Fatalf("Open of an altered journal: %v", err)
+	}
+}
+
+func TestJournal_CloseFoldsEverything(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	auditReads(t, s, 7)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A read-only open does not read the journal: the file alone has them.
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if recs := chain(t, ro); len(recs) != 7 {
+		t.Fatalf("after Close the file has %d records, want 7", len(recs))
+	}
+}
+
+// editFrame rewrites frame i of the journal at path with edit; the frame
+// keeps its length and checksum unless fix is set, and what follows it is
+// zeroed.
+func editFrame(t *testing.T, path string, i int, edit func([]byte) []byte, fix bool) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 0
+	for range i {
+		off += 8 + int(binary.BigEndian.Uint32(data[off:]))
+	}
+	n := int(binary.BigEndian.Uint32(data[off:]))
+	payload := edit(append([]byte(nil), data[off+8:off+8+n]...))
+	frame := append([]byte(nil), data[off:off+8]...)
+	if fix {
+		binary.BigEndian.PutUint32(frame, uint32(len(payload)))
+		binary.BigEndian.PutUint32(frame[4:], crc32.Checksum(payload, castagnoli))
+	}
+	frame = append(frame, payload...)
+	rest := make([]byte, len(data)-off-len(frame))
+	if err := os.WriteFile(path, append(append(data[:off:off], frame...), rest...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package boltstore
+
+import "os"
+
+// fdatasync flushes f's data (a full fsync where fdatasync is not offered).
+func fdatasync(f *os.File) error { return f.Sync() }
