@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -32,7 +33,7 @@ type report struct {
 	P90ms       float64 `json:"p90_ms"`
 	P99ms       float64 `json:"p99_ms"`
 	MaxMs       float64 `json:"max_ms"`
-	// Poll: the median latency of each pass's first and last page.
+	// Poll: the median latency of each pass's first and last full page.
 	FirstPageP50ms float64 `json:"first_page_p50_ms,omitempty"`
 	LastPageP50ms  float64 `json:"last_page_p50_ms,omitempty"`
 	// Ingest: the bytes of STIX JSON posted, envelopes included.
@@ -50,7 +51,7 @@ func (r report) print(w io.Writer, asJSON bool) error {
 	fmt.Fprintf(tw, "objects\t%d: %.0f objects/s\n", r.Objects, r.ObjectsPerS)
 	fmt.Fprintf(tw, "latency\tp50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.P50ms, r.P90ms, r.P99ms, r.MaxMs)
 	if r.FirstPageP50ms > 0 {
-		fmt.Fprintf(tw, "pages\tfirst p50 %.2fms  last p50 %.2fms\n", r.FirstPageP50ms, r.LastPageP50ms)
+		fmt.Fprintf(tw, "pages\tfirst p50 %.2fms  last full page p50 %.2fms\n", r.FirstPageP50ms, r.LastPageP50ms)
 	}
 	if r.Bytes > 0 {
 		fmt.Fprintf(tw, "posted\t%d bytes of JSON\n", r.Bytes)
@@ -72,13 +73,17 @@ type loader struct {
 	bytes     atomic.Int64
 	mu        sync.Mutex
 	latencies []time.Duration
-	// Poll: each pass's first and last page latency.
+	// Poll: each pass's first page latency, and its last full page's (a
+	// short last page would flatter the end of the collection).
 	firstPages, lastPages []time.Duration
 	firstErr              string
 }
 
 func (o *options) load(ctx context.Context) (report, error) {
 	l := &loader{o: o, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}}
+	if err := l.warmUp(ctx); err != nil {
+		return report{}, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if o.mode != "ingest" && o.requests == 0 {
@@ -110,6 +115,47 @@ func (o *options) load(ctx context.Context) (report, error) {
 		return r, fmt.Errorf("no request completed: %s", r.FirstError)
 	}
 	return r, nil
+}
+
+// warmUp opens each client's connection with a GET of the collection
+// before the clock starts, so that the first request measured is not also
+// a connection's first; it fails if the collection cannot be read.
+func (l *loader) warmUp(ctx context.Context) error {
+	errs := make([]error, l.o.concurrency)
+	var wg sync.WaitGroup
+	for c := range l.o.concurrency {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.collectionURL(), nil)
+			if err != nil {
+				errs[c] = err
+				return
+			}
+			l.authorize(req)
+			res, err := l.client.Do(req)
+			if err != nil {
+				errs[c] = err
+				return
+			}
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				errs[c] = fmt.Errorf("GET %s: %s %.200s", l.collectionURL(), res.Status, data)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// authorize adds the run's credentials to req.
+func (l *loader) authorize(req *http.Request) {
+	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	switch {
+	case l.o.token != "":
+		req.Header.Set("Authorization", "Bearer "+l.o.token)
+	case l.o.user != "":
+		req.SetBasicAuth(l.o.user, l.o.pass)
+	}
 }
 
 // median of ds in milliseconds; 0 when there are none.
@@ -165,15 +211,9 @@ func (l *loader) do(ctx context.Context, method, u string, body []byte, want int
 		l.fail(err.Error())
 		return nil, 0, false
 	}
-	req.Header.Set("Accept", "application/taxii+json;version=2.1")
+	l.authorize(req)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
-	}
-	switch {
-	case l.o.token != "":
-		req.Header.Set("Authorization", "Bearer "+l.o.token)
-	case l.o.user != "":
-		req.SetBasicAuth(l.o.user, l.o.pass)
 	}
 	start := time.Now()
 	res, err := l.client.Do(req)
@@ -228,7 +268,7 @@ func (l *loader) pass(ctx context.Context) {
 	if l.o.query != "" {
 		u += "&" + l.o.query
 	}
-	var firstTook time.Duration
+	var firstTook, lastFullTook time.Duration
 	for page := 0; ctx.Err() == nil; page++ {
 		body, took, ok := l.do(ctx, http.MethodGet, u, nil, http.StatusOK)
 		if !ok {
@@ -247,10 +287,13 @@ func (l *loader) pass(ctx context.Context) {
 		if page == 0 {
 			firstTook = took
 		}
+		if len(env.Objects) == l.o.page || lastFullTook == 0 {
+			lastFullTook = took
+		}
 		if !env.More {
 			l.mu.Lock()
 			l.firstPages = append(l.firstPages, firstTook)
-			l.lastPages = append(l.lastPages, took)
+			l.lastPages = append(l.lastPages, lastFullTook)
 			l.mu.Unlock()
 			return
 		}
