@@ -16,7 +16,7 @@ import (
 
 // openJournaled opens a store whose records wait in the journal until a
 // fold (foldEvery 1000).
-func openJournaled(t *testing.T, path string) *Store {
+func openJournaled(t testing.TB, path string) *Store {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
 	s, err := Open(path, Options{AuditKey: key})

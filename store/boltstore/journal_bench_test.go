@@ -1,0 +1,38 @@
+package boltstore
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/audit"
+)
+
+// BenchmarkJournalAppend appends one 600-byte frame at a time, durable each.
+func BenchmarkJournalAppend(b *testing.B) {
+	j, err := openJournal(filepath.Join(b.TempDir(), "j"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.close()
+	frame := [][]byte{make([]byte, 600)}
+	for b.Loop() {
+		if j.off > journalSize-1024 {
+			j.rewind()
+		}
+		if err := j.append(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAudit appends read records one at a time, as one client's GETs do.
+func BenchmarkAudit(b *testing.B) {
+	s := openJournaled(b, filepath.Join(b.TempDir(), "hub.db"))
+	defer s.Close()
+	for b.Loop() {
+		if err := s.Audit(context.Background(), &audit.Record{Action: audit.ActionRead, Path: "/election2020/collections/indicators/objects/x/", UserAgent: "taxii2-client/2.3"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
