@@ -83,7 +83,23 @@ type Audit struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// Retain, if set, prunes records older than it, such as 400d or 720h.
 	Retain string `yaml:"retain"`
+	// ReadSync says when the record of a read is flushed to disk: "always"
+	// (the default: before the read is answered), or a duration such as
+	// "10ms": the read is answered once its record is written to the
+	// operating system, which survives a crash of the hub but not of the
+	// machine, and records are flushed at least that often.
+	ReadSync string `yaml:"read_sync"`
 }
+
+// ReadSyncInterval is ReadSync as a duration; 0 means always.
+func (a Audit) ReadSyncInterval() time.Duration {
+	d, _ := time.ParseDuration(a.ReadSync)
+	return d
+}
+
+// MaxReadSyncInterval bounds audit.read_sync: how many answered reads a
+// power loss may leave unrecorded.
+const MaxReadSyncInterval = time.Second
 
 // Retention is Retain as a duration; 0 keeps records forever.
 func (a Audit) Retention() time.Duration {
@@ -234,6 +250,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Metrics.Access, "loopback")
 	setDefault(&c.Audit.CheckpointEvery, 1000)
 	setDefault(&c.Audit.CheckpointInterval, time.Minute)
+	setDefault(&c.Audit.ReadSync, "always")
 	for i := range c.APIRoots {
 		for j := range c.APIRoots[i].Collections {
 			col := &c.APIRoots[i].Collections[j]
@@ -274,6 +291,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.CheckpointEvery < 1 || c.Audit.CheckpointInterval <= 0 {
 		return errors.New("audit.checkpoint_every and audit.checkpoint_interval: must be positive")
+	}
+	if c.Audit.ReadSync != "always" {
+		if d, err := time.ParseDuration(c.Audit.ReadSync); err != nil || d <= 0 || d > MaxReadSyncInterval {
+			return fmt.Errorf(`audit.read_sync: %q must be "always" or a duration up to %v, such as 10ms`, c.Audit.ReadSync, MaxReadSyncInterval)
+		}
 	}
 	switch {
 	case c.MaxContentLength < 1:

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const minimal = `
@@ -28,6 +29,13 @@ func TestParse_AppliesDefaults(t *testing.T) {
 	}
 	if col.ID != "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10" {
 		t.Errorf("collection id not lower-cased: %s", col.ID)
+	}
+	if cfg.Audit.ReadSync != "always" || cfg.Audit.ReadSyncInterval() != 0 {
+		t.Errorf("audit.read_sync defaults to %q", cfg.Audit.ReadSync)
+	}
+	batched, err := Parse([]byte("audit: {read_sync: 10ms}\n" + minimal))
+	if err != nil || batched.Audit.ReadSyncInterval() != 10*time.Millisecond {
+		t.Errorf("audit.read_sync: 10ms = %v, %v", batched.Audit.ReadSyncInterval(), err)
 	}
 	root, ok := cfg.APIRoot("election2020")
 	if !ok {
@@ -135,6 +143,9 @@ func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 		{"api key no role", strings.Replace(withOrgs, "roles: [read]", "roles: []", 1), "organizations[0].api_keys[0].roles"},
 		{"unknown org in write", strings.Replace(withOrgs, "write: [fbi, dhs]", "write: [fbi, nsa]", 1), "api_roots[0].collections[0].write[1]"},
 		{"bad tlp", strings.Replace(withOrgs, "max_tlp: amber", "max_tlp: orange", 1), "api_roots[0].collections[0].max_tlp"},
+		{"read_sync word", "audit: {read_sync: sometimes}\n" + minimal, "audit.read_sync"},
+		{"read_sync too long", "audit: {read_sync: 5s}\n" + minimal, "audit.read_sync"},
+		{"read_sync zero", "audit: {read_sync: 0s}\n" + minimal, "audit.read_sync"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

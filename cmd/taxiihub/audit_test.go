@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -283,10 +284,23 @@ func TestCrash_AcknowledgedWritesKeepTheirAuditRecords(t *testing.T) {
 
 // TestCrash_AnsweredReadsKeepTheirAuditRecords kills the hub while clients
 // read: every read that was answered has its record after a restart, even
-// those still in the audit journal at the kill.
+// those still in the audit journal at the kill. So with audit.read_sync: a
+// kill of the process loses nothing the operating system was given.
 func TestCrash_AnsweredReadsKeepTheirAuditRecords(t *testing.T) {
+	for _, readSync := range []string{"always", "10ms"} {
+		t.Run("read_sync="+readSync, func(t *testing.T) { testAnsweredReadsSurviveAKill(t, readSync) })
+	}
+}
+
+func testAnsweredReadsSurviveAKill(t *testing.T, readSync string) {
 	dir, bin := buildBinary(t)
 	cfg := writeConfig(t, dir)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\naudit: {read_sync: %s}\n", readSync)
+	f.Close()
 	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "crash", "--roles", "read,write", "--ttl", "1h")
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	stderr, _ := cmd.StderrPipe()

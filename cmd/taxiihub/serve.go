@@ -150,6 +150,7 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 		AuditKey:           hubKey,
 		CheckpointEvery:    cfg.Audit.CheckpointEvery,
 		CheckpointInterval: cfg.Audit.CheckpointInterval,
+		ReadSyncInterval:   cfg.Audit.ReadSyncInterval(),
 	})
 	if err != nil {
 		return nil, nil, err

@@ -86,7 +86,13 @@ func (s *Store) countUnfolded(path string) error {
 
 // recoverJournal folds the records the journal holds beyond the audit
 // bucket's head: those of reads answered before a crash. Older frames are
-// already in the bucket. It leaves s.head at the chain's head.
+// already in the bucket. The records folded are those that continue the
+// chain from its head; the first frame that does not ends them: a crash
+// can leave a later frame of an unfinished group on disk without an earlier
+// one, and none of those was acknowledged (or, with ReadSyncInterval, they
+// were lost with the machine). A frame that continues the chain but whose
+// hash does not match its contents was altered: Open refuses the journal.
+// It leaves s.head at the chain's head.
 func (s *Store) recoverJournal() error {
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		s.head.seq, s.head.hash = auditHead(tx)
@@ -98,25 +104,36 @@ func (s *Store) recoverJournal() error {
 	if err != nil {
 		return err
 	}
-	next := s.head
+	next, beyondHead := s.head, false
 	for _, raw := range frames {
 		var rec audit.Record
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("audit journal: a frame that is not a record: %w", errCorrupt)
 		}
 		if rec.Seq <= s.head.seq {
-			if len(s.pending) > 0 {
+			if beyondHead {
 				break // older frames after the newest ones
 			}
 			continue // folded before the crash
 		}
-		if rec.Seq != next.seq+1 || rec.Prev != next.hash || !rec.Sealed() {
-			return fmt.Errorf("audit journal: record %d does not follow record %d of the chain: %w", rec.Seq, next.seq, errCorrupt)
+		beyondHead = true
+		if rec.Seq != next.seq+1 || rec.Prev != next.hash {
+			break
+		}
+		if !rec.Sealed() {
+			return fmt.Errorf("audit journal: record %d was altered: %w", rec.Seq, errCorrupt)
 		}
 		next = chainHead{rec.Seq, rec.Hash}
 		s.pending = append(s.pending, journaled{next, raw})
 	}
-	return s.update(nil)
+	if err := s.update(nil); err != nil {
+		return err
+	}
+	if beyondHead {
+		// Frames that did not fold must not be read after the next ones.
+		return s.journal.clear()
+	}
+	return nil
 }
 
 // afterWrites runs at the end of every write transaction: it signs a

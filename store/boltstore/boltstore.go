@@ -95,7 +95,8 @@ type Store struct {
 	head      chainHead
 	pending   []journaled
 	foldEvery int
-	unfolded  atomic.Int64 // len(pending), for other goroutines
+	unfolded  atomic.Int64     // len(pending), for other goroutines
+	syncDue   <-chan time.Time // with ReadSyncInterval: when the journal's unsynced records must be flushed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -111,6 +112,11 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// ReadOnly opens the file for reading only, as audit verify does.
 	ReadOnly bool
+	// ReadSyncInterval, if positive, lets Audit return once its record is
+	// written to the journal (to the operating system, which survives a
+	// crash of the process), and flushes the journal within that interval.
+	// Zero: Audit returns once its record is on disk.
+	ReadSyncInterval time.Duration
 }
 
 // Open opens (creating if needed) the bbolt file at path. It fails fast if

@@ -104,6 +104,14 @@ func (j *journal) frames() ([][]byte, error) {
 // append writes payloads as frames after the last and returns once they
 // are durable.
 func (j *journal) append(payloads [][]byte) error {
+	if err := j.write(payloads); err != nil {
+		return err
+	}
+	return j.sync()
+}
+
+// write writes payloads as frames after the last, to the operating system.
+func (j *journal) write(payloads [][]byte) error {
 	j.buf = j.buf[:0]
 	for _, p := range payloads {
 		j.buf = binary.BigEndian.AppendUint32(j.buf, uint32(len(p)))
@@ -113,11 +121,27 @@ func (j *journal) append(payloads [][]byte) error {
 	if _, err := j.f.WriteAt(j.buf, j.off); err != nil {
 		return fmt.Errorf("write audit journal: %w", err)
 	}
+	j.off += int64(len(j.buf))
+	return nil
+}
+
+// sync makes what was written durable.
+func (j *journal) sync() error {
 	if err := fdatasync(j.f); err != nil {
 		return fmt.Errorf("sync audit journal: %w", err)
 	}
-	j.off += int64(len(j.buf))
 	return nil
+}
+
+// clear zeroes the journal, so that frames a crash left out of order (when
+// records were not synced one group at a time) cannot be read after the
+// next ones.
+func (j *journal) clear() error {
+	if _, err := j.f.WriteAt(make([]byte, journalSize), 0); err != nil {
+		return fmt.Errorf("clear audit journal: %w", err)
+	}
+	j.off = 0
+	return j.sync()
 }
 
 // rewind makes the next frame go to the start: everything written so far

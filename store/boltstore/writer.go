@@ -3,6 +3,7 @@ package boltstore
 import (
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
 	bolt "go.etcd.io/bbolt"
@@ -73,6 +74,9 @@ func (s *Store) commitLoop() {
 		select {
 		case op := <-s.ops:
 			batch = append(batch, op)
+		case <-s.syncDue:
+			s.syncJournal()
+			continue
 		case <-s.closing:
 			return
 		}
@@ -132,7 +136,14 @@ func (s *Store) journalRecords(batch []*writeOp) error {
 		added = append(added, journaled{head, raw})
 		payloads = append(payloads, raw)
 	}
-	if err := s.journal.append(payloads); err != nil {
+	if s.opts.ReadSyncInterval > 0 {
+		if err := s.journal.write(payloads); err != nil {
+			return err
+		}
+		if s.syncDue == nil {
+			s.syncDue = time.After(s.opts.ReadSyncInterval)
+		}
+	} else if err := s.journal.append(payloads); err != nil {
 		return err
 	}
 	s.head = head
@@ -176,7 +187,19 @@ func (s *Store) update(ops []*writeOp) error {
 	s.head, s.pending = head, s.pending[:0]
 	s.unfolded.Store(0)
 	s.journal.rewind()
+	s.syncDue = nil // the commit made them durable
 	return nil
+}
+
+// syncJournal flushes the records written to the journal since the last
+// flush (with Options.ReadSyncInterval). If the journal cannot be flushed,
+// its records are folded into the bbolt file instead, which makes them
+// durable too.
+func (s *Store) syncJournal() {
+	s.syncDue = nil
+	if s.journal.sync() != nil {
+		s.update(nil) // on failure the records wait for the next write
+	}
 }
 
 // hasWork reports whether any op has something to write.
