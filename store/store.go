@@ -54,6 +54,12 @@ type Store interface {
 	// AuditRecords calls fn with every audit record from sequence number
 	// from on, in order, until fn returns an error (which it returns).
 	AuditRecords(ctx context.Context, from uint64, fn func(audit.Record) error) error
+	// AuditFrom returns a sequence number from which AuditRecords finds
+	// every record whose Time is not before t, skipping the segments that
+	// cannot hold one: the record after the newest checkpoint signed before
+	// t (a record is sealed before the checkpoints that follow it). 0 when
+	// none was.
+	AuditFrom(ctx context.Context, t time.Time) (uint64, error)
 	// AuditCheckpoints calls fn with every checkpoint, in order.
 	AuditCheckpoints(ctx context.Context, fn func(audit.Checkpoint) error) error
 	// Checkpoint signs the audit chain's head now (kind: audit.Checkpoint*).

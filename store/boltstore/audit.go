@@ -242,6 +242,27 @@ func (s *Store) AuditRecords(ctx context.Context, from uint64, fn func(audit.Rec
 	})
 }
 
+// AuditFrom implements store.Store: it reads checkpoints from the newest
+// back, so its cost follows how recent t is, not how long the log is.
+func (s *Store) AuditFrom(ctx context.Context, t time.Time) (uint64, error) {
+	var from uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketCheckpoints).Cursor()
+		for k, v := cur.Last(); k != nil; k, v = cur.Prev() {
+			var c audit.Checkpoint
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("audit checkpoint at key %x: %w", k, errCorrupt)
+			}
+			if c.Time.Before(t) {
+				from = c.Seq + 1
+				return nil
+			}
+		}
+		return nil
+	})
+	return from, err
+}
+
 // AuditCheckpoints implements store.Store.
 func (s *Store) AuditCheckpoints(ctx context.Context, fn func(audit.Checkpoint) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 		{"AuditRecordOfAWriteIsInItsTransaction", testAuditOfWrites},
 		{"ConcurrentAuditsChainInOrder", testConcurrentAudits},
 		{"PruneKeepsTheChainVerifiable", testPrune},
+		{"AuditFromSkipsOlderSegments", testAuditFrom},
 	}
 	for _, tt := range auditTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -544,6 +545,41 @@ func testPrune(t *testing.T, s store.Store) {
 	verify(t, s)
 	if n, err := s.PruneAudit(ctx, time.Now().Add(-24*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("pruning again removed %d, %v", n, err)
+	}
+}
+
+func testAuditFrom(t *testing.T, s store.Store) {
+	appendRecords := func(n int) {
+		for range n {
+			if err := s.Audit(ctx, &audit.Record{Time: time.Now(), Action: audit.ActionRead}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	start := time.Now()
+	appendRecords(6) // a checkpoint at 5
+	time.Sleep(10 * time.Millisecond)
+	since := time.Now()
+	appendRecords(6) // a checkpoint at 10
+	for _, tt := range []struct {
+		t    time.Time
+		want uint64
+	}{
+		{start.Add(-time.Hour), 0},
+		{since, 6},
+		{time.Now().Add(time.Hour), 11},
+	} {
+		from, err := s.AuditFrom(ctx, tt.t)
+		if err != nil || from != tt.want {
+			t.Errorf("AuditFrom(%v) = %d, %v; want %d", tt.t, from, err, tt.want)
+		}
+	}
+	// Every record at or after since is at or after from.
+	from, _ := s.AuditFrom(ctx, since)
+	for _, r := range records(t, s) {
+		if !r.Time.Before(since) && r.Seq < from {
+			t.Fatalf("record %d (%v) is before %d", r.Seq, r.Time, from)
+		}
 	}
 }
 
