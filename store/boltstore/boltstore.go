@@ -53,6 +53,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,6 +102,13 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// initialMmapSize is how much of the file is mapped from the start. A
+// remap waits for every read transaction to end, and a backup streams the
+// whole file from one, so writers would stall behind a slow backup each
+// time the file outgrew its mapping. Mapping far beyond the file costs
+// address space only: 64 GiB where that is plentiful.
+const initialMmapSize = 1 << (30 + 6*(strconv.IntSize/64)) // 64 GiB on 64-bit builds, 1 GiB on 32-bit
+
 // Options configure a Store.
 type Options struct {
 	// AuditKey signs audit checkpoints: the hub's key. Without it the store
@@ -129,13 +137,10 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.CheckpointInterval = time.Minute
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		ReadOnly:     opts.ReadOnly,
-		Timeout:      time.Second,
-		FreelistType: bolt.FreelistMapType,
-		// A read transaction streams a page to the client; if the file had
-		// to be remapped meanwhile, writers would wait for it. Map far
-		// beyond the file (address space only) so that remaps are rare.
-		InitialMmapSize: 4 << 30,
+		ReadOnly:        opts.ReadOnly,
+		Timeout:         time.Second,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: initialMmapSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
