@@ -392,3 +392,47 @@ func TestAuth_RememberedTokensStillExpireAndRevoke(t *testing.T) {
 		t.Fatalf("a revoked token that was remembered: %s", msg)
 	}
 }
+
+// One member must not replace another's indicator by posting a "newer
+// version" of it under its own name, nor anyone revive a revoked object.
+func TestAuth_NoNewVersionsOfAnotherMembersObject(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	by := func(obj, identity string) string {
+		return strings.Replace(obj, `"spec_version":"2.1",`, `"spec_version":"2.1","created_by_ref":"`+identity+`",`, 1)
+	}
+	fbi, google := hubToken(t, h, "fbi", "read", "write"), hubToken(t, h, "google", "read", "write")
+	const fbiIdentity, googleIdentity = "identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f", "identity--de36c7c8-ac9e-4332-b26a-53dafd1303b5"
+	if res := h.do(http.MethodPost, objectsPath, envelopeOf(by(indicator(ind1, v1), fbiIdentity)), fbi...); res.status != http.StatusAccepted {
+		t.Fatalf("FBI's post = %d", res.status)
+	}
+	post := func(obj string, token []string) status {
+		t.Helper()
+		var st status
+		h.do(http.MethodPost, objectsPath, envelopeOf(obj), token...).json(t, &st)
+		return st
+	}
+	st := post(by(indicator(ind1, v2), googleIdentity), google)
+	if st.SuccessCount != 0 || st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "objects[0]: created_by_ref: "+googleIdentity+" differs") {
+		t.Fatalf("google's version of FBI's indicator: %+v", st)
+	}
+	var env envelope
+	h.get(objectsPath+ind1+"/", google...).json(t, &env)
+	if len(env.Objects) != 1 || !strings.Contains(string(env.Objects[0]), fbiIdentity) {
+		t.Fatalf("the latest version is now %s", env.Objects)
+	}
+
+	revoked := strings.Replace(by(indicator(ind1, v2), fbiIdentity), `"spec_version":"2.1",`, `"spec_version":"2.1","revoked":true,`, 1)
+	if st := post(revoked, fbi); st.SuccessCount != 1 {
+		t.Fatalf("FBI's revocation: %+v", st)
+	}
+	st = post(by(indicator(ind1, "2020-12-01T00:00:00.000Z"), fbiIdentity), fbi)
+	if st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "revoked in version "+v2) {
+		t.Fatalf("a version after the revocation: %+v", st)
+	}
+	// The stored status says the same as the answer.
+	var again status
+	h.get(root+"status/"+st.ID+"/", fbi...).json(t, &again)
+	if again.FailureCount != 1 || again.Failures[0].Message != st.Failures[0].Message {
+		t.Fatalf("stored status %+v", again)
+	}
+}

@@ -71,10 +71,7 @@ func (s *Server) postObjects(c echo.Context) error {
 			})
 			continue
 		}
-		objs = append(objs, store.Object{Meta: m, Raw: raw, Message: stix.Summary(problems)})
-	}
-	if len(st.Failures) > 0 {
-		s.metrics.refused.WithLabelValues(col.ID).Add(float64(len(st.Failures)))
+		objs = append(objs, store.Object{Meta: m, Raw: raw, Message: stix.Summary(problems), Where: fmt.Sprintf("objects[%d]", i)})
 	}
 	rec := s.newRecord(c, st.RequestTime, http.StatusAccepted, "")
 	for _, f := range st.Failures {
@@ -82,6 +79,9 @@ func (s *Server) postObjects(c echo.Context) error {
 	}
 	if err := s.store.Add(req.Context(), col.ID, objs, st, rec); err != nil {
 		return err
+	}
+	if len(st.Failures) > 0 {
+		s.metrics.refused.WithLabelValues(col.ID).Add(float64(len(st.Failures)))
 	}
 	note(c).recorded = true
 	return writeJSON(c, http.StatusAccepted, statusOf(*st))

@@ -53,7 +53,9 @@ type Meta struct {
 	Version     time.Time
 	VersionText string // modified, else created, exactly as the object carries it
 
-	CreatedByRef string   // the identity that claims to have made the object
+	CreatedByRef string    // the identity that claims to have made the object
+	Created      time.Time // zero for objects without created
+	Revoked      bool
 	MarkingRefs  []string // object_marking_refs: markings of the whole object
 }
 

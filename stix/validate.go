@@ -172,6 +172,10 @@ func (v *validator) identify() Meta {
 		m.SpecVersion = "2.1"
 	}
 	m.CreatedByRef, _ = v.obj["created_by_ref"].(string)
+	m.Revoked, _ = v.obj["revoked"].(bool)
+	if text, ok := v.obj["created"].(string); ok {
+		m.Created, _ = ParseTimestamp(text)
+	}
 	if refs, ok := v.obj["object_marking_refs"].([]any); ok {
 		for _, r := range refs {
 			if s, ok := r.(string); ok {

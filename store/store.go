@@ -26,8 +26,12 @@ type Store interface {
 	// Add stores objs in collection, records st, and appends rec (the
 	// request's audit record) to the audit log, all in one transaction,
 	// durable when Add returns. An object whose (id, version) is already
-	// stored is not stored again. Add sets st.Successes (one Detail per
-	// object, in objs order) and rec.Stored and rec.Unchanged. A nil rec
+	// stored is not stored again, nor one that breaks STIX versioning
+	// against the versions stored (a version after a revoked one, one that
+	// changes created_by_ref or created, a second marking definition): Add
+	// appends those to st.Failures and rec.Refused, after what the caller
+	// put there. Add sets st.Successes (one Detail per other object, in objs
+	// order) and rec.Stored and rec.Unchanged. A nil rec
 	// appends nothing to the audit log: benchmarks measure the log's cost
 	// so; the server always passes one.
 	Add(ctx context.Context, collection string, objs []Object, st *Status, rec *audit.Record) error
@@ -97,6 +101,9 @@ type Object struct {
 	// Message, if any, goes into the object's status detail when it is
 	// stored (validation warnings, say).
 	Message string
+	// Where, if set, begins the message of a refusal: how the caller names
+	// the object, such as "objects[3]".
+	Where string
 }
 
 // Query selects object versions in a collection. The zero Query selects the

@@ -253,13 +253,16 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	rec := audited
+	if rec == nil {
+		rec = &audit.Record{} // filled in, but not appended
+	}
+	// Refusals the caller made (validation) come first.
+	failures, refusals := len(st.Failures), len(rec.Refused)
 	return s.write(func(tx *bolt.Tx) error {
 		// Runs again if the group commit it joined is retried.
-		rec := audited
-		if rec == nil {
-			rec = &audit.Record{} // filled in, but not appended
-		}
 		st.Successes, rec.Stored, rec.Unchanged = nil, nil, nil
+		st.Failures, rec.Refused = st.Failures[:failures], rec.Refused[:refusals]
 		c, err := createCollection(tx, collectionID)
 		if err != nil {
 			return err
@@ -270,16 +273,21 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 		}
 		now := uint64(max(s.now().UnixMicro(), 0))
 		for _, o := range objs {
-			detail, added, err := c.add(o, max(now, last+1))
+			detail, outcome, err := c.add(o, max(now, last+1))
 			if err != nil {
 				return fmt.Errorf("collection %s: object %s: %w", collectionID, o.ID, err)
 			}
 			version := audit.ObjectVersion{ID: detail.ID, Version: detail.Version}
-			if added {
+			switch outcome {
+			case stored:
 				last = max(now, last+1)
 				rec.Stored = append(rec.Stored, version)
-			} else {
+			case unchanged:
 				rec.Unchanged = append(rec.Unchanged, version)
+			case refused:
+				rec.Refused = append(rec.Refused, version)
+				st.Failures = append(st.Failures, detail)
+				continue
 			}
 			st.Successes = append(st.Successes, detail)
 		}
@@ -299,34 +307,52 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 	})
 }
 
+// outcome is what add did with an object version.
+type outcome int
+
+const (
+	stored    outcome = iota
+	unchanged         // that version was already stored
+	refused           // it breaks the versioning rules against what is stored
+)
+
 // add stores one object version at date_added unless that version is
-// already there, and reports which happened.
-func (c collection) add(o store.Object, dateAdded uint64) (store.Detail, bool, error) {
-	prefix := idPrefix(o.ID)
+// already there or may not join the stored ones, and reports which happened.
+func (c collection) add(o store.Object, dateAdded uint64) (store.Detail, outcome, error) {
+	versions := c.versionsOf(c.ids.Cursor(), o.ID, nil)
 	if o.Version.IsZero() {
 		// Unversioned objects (cyber-observables) have one version: the first post.
-		if k, _ := c.ids.Cursor().Seek(prefix); bytes.HasPrefix(k, prefix) {
-			return store.Detail{ID: o.ID, Version: stix.FormatTAXII(versionTime(k[len(prefix):])), Message: "already added"}, false, nil
+		if len(versions) > 0 {
+			return store.Detail{ID: o.ID, Version: stix.FormatTAXII(versionTime(versions[0].key)), Message: "already added"}, unchanged, nil
 		}
 		o.Version = time.UnixMicro(int64(dateAdded)).UTC()
 		o.VersionText = stix.FormatTAXII(o.Version)
 	}
 	verKey := versionKey(o.Version)
-	idKey := append(prefix, verKey...)
-	if c.ids.Get(idKey) != nil {
-		return store.Detail{ID: o.ID, Version: o.VersionText, Message: "already added"}, false, nil
+	for _, v := range versions {
+		if bytes.Equal(v.key, verKey) {
+			return store.Detail{ID: o.ID, Version: o.VersionText, Message: "already added"}, unchanged, nil
+		}
+	}
+	if len(versions) > 0 {
+		if problem := c.versioningProblem(o, versions); problem != "" {
+			if o.Where != "" {
+				problem = o.Where + ": " + problem
+			}
+			return store.Detail{ID: o.ID, Version: o.VersionText, Message: problem}, refused, nil
+		}
 	}
 	addedKey := be64(dateAdded)
 	if err := c.objects.Put(addedKey, encodeRecord(o, verKey)); err != nil {
-		return store.Detail{}, false, err
+		return store.Detail{}, stored, err
 	}
-	if err := c.ids.Put(idKey, append(addedKey[:8:8], o.SpecVersion...)); err != nil {
-		return store.Detail{}, false, err
+	if err := c.ids.Put(append(idPrefix(o.ID), verKey...), append(addedKey[:8:8], o.SpecVersion...)); err != nil {
+		return store.Detail{}, stored, err
 	}
 	if err := c.types.Put(typeKey(o.Type, dateAdded), nil); err != nil {
-		return store.Detail{}, false, err
+		return store.Detail{}, stored, err
 	}
-	return store.Detail{ID: o.ID, Version: o.VersionText, Message: o.Message}, true, nil
+	return store.Detail{ID: o.ID, Version: o.VersionText, Message: o.Message}, stored, nil
 }
 
 func putStatus(tx *bolt.Tx, st *store.Status) error {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 		{"Status", testStatus},
 		{"UnknownCollectionIsEmpty", testUnknownCollection},
 		{"ConcurrentWritersGetDistinctDateAdded", testConcurrentWriters},
+		{"VersioningRulesAgainstStoredVersions", testVersioningRules},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -580,6 +582,71 @@ func testAuditFrom(t *testing.T, s store.Store) {
 		if !r.Time.Before(since) && r.Seq < from {
 			t.Fatalf("record %d (%v) is before %d", r.Seq, r.Time, from)
 		}
+	}
+}
+
+// version is a version of id by creator, revoked or not.
+func version(id, created, modified, creator string, revoked bool) store.Object {
+	o := Obj(id, modified)
+	o.CreatedByRef, o.Revoked = creator, revoked
+	o.Created, _ = time.Parse(time.RFC3339Nano, created)
+	o.Raw = fmt.Appendf(nil, `{"type":%q,"id":%q,"created":%q,"modified":%q,"created_by_ref":%q,"revoked":%t}`, o.Type, id, created, modified, creator, revoked)
+	o.Where = "objects[0]"
+	return o
+}
+
+func testVersioningRules(t *testing.T, s store.Store) {
+	const fbi, google = "identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f", "identity--de36c7c8-ac9e-4332-b26a-53dafd1303b5"
+	const c0, v0, v3 = "2020-09-01T00:00:00.000Z", "2020-09-15T00:00:00.000Z", "2020-10-15T00:00:00.000Z"
+	const ind3 = "indicator--33333333-3333-4333-8333-333333333333"
+	add(t, s, version(ind1, c0, v1, fbi, false))
+
+	// Each case: what is posted, and the refusal expected ("" if stored).
+	for _, tt := range []struct {
+		name string
+		obj  store.Object
+		want string
+	}{
+		{"another creator's new version", version(ind1, c0, v2, google, false), "created_by_ref: " + google + " differs"},
+		{"no creator any more", version(ind1, c0, v2, "", false), "created_by_ref: none differs"},
+		{"a new created", version(ind1, v1, v2, fbi, false), "created: a new version keeps created"},
+		{"a revocation", version(ind1, c0, v2, fbi, true), ""},
+		{"a version after the revocation", version(ind1, c0, v3, fbi, false), "revoked in version " + v2},
+		{"an older version, before the revocation", version(ind1, c0, v0, fbi, false), ""},
+		{"a revoked version older than one stored", version(ind1, c0, "2020-09-20T00:00:00.000Z", fbi, true), "a revoked version must be the last"},
+		{"the revoked version again", version(ind1, c0, v2, fbi, true), ""},
+	} {
+		rec := &audit.Record{}
+		st := &store.Status{ID: "st-" + tt.name, Failures: []store.Detail{{ID: "validated", Message: "refused before"}}}
+		if err := s.Add(ctx, coll, []store.Object{tt.obj}, st, rec); err != nil {
+			t.Fatal(err)
+		}
+		if tt.want == "" {
+			if len(st.Successes) != 1 || len(st.Failures) != 1 || len(rec.Refused) != 0 {
+				t.Errorf("%s: successes %+v, failures %+v", tt.name, st.Successes, st.Failures)
+			}
+			continue
+		}
+		if len(st.Successes) != 0 || len(st.Failures) != 2 || st.Failures[0].ID != "validated" ||
+			!strings.HasPrefix(st.Failures[1].Message, "objects[0]: ") || !strings.Contains(st.Failures[1].Message, tt.want) ||
+			len(rec.Refused) != 1 || rec.Refused[0] != (audit.ObjectVersion{ID: ind1, Version: tt.obj.VersionText}) {
+			t.Errorf("%s: failures %+v, refused %+v; want %q", tt.name, st.Failures, rec.Refused, tt.want)
+		}
+	}
+	got, _ := query(t, s, store.Query{IDs: []string{ind1}, Versions: store.VersionMatch{All: true}})
+	want(t, got, entry{ind1, v1}, entry{ind1, v2}, entry{ind1, v0})
+
+	// Within one envelope, the earlier object counts as stored.
+	st := add(t, s, version(ind3, c0, v1, fbi, true), version(ind3, c0, v2, fbi, false))
+	if len(st.Successes) != 1 || len(st.Failures) != 1 || st.Failures[0].Version != v2 {
+		t.Fatalf("revoked then newer in one envelope: %+v", st)
+	}
+
+	// Marking definitions have one version.
+	const tlp = "marking-definition--11111111-1111-4111-8111-111111111111"
+	add(t, s, version(tlp, c0, c0, fbi, false))
+	if st := add(t, s, version(tlp, v1, v1, fbi, false)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "cannot be versioned") {
+		t.Fatalf("a second marking definition: %+v", st)
 	}
 }
 
