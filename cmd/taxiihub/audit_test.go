@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -170,6 +171,45 @@ func TestAuditVerify_WrongKeyOrHeldFile(t *testing.T) {
 	}
 }
 
+// killWhileBusy serves cfg with the binary, lets setup prepare the hub at
+// its URL, runs 4 clients calling request(client, i) until it returns false,
+// kills the hub with SIGKILL after busy, and returns once the clients have
+// stopped.
+func killWhileBusy(t *testing.T, bin, cfg string, busy time.Duration, setup func(base string) (request func(client, i int) bool)) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--config", cfg)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() }) // if setup fails
+	request := setup(waitForURL(t, stderr))
+	var stopped atomic.Bool
+	var wg sync.WaitGroup
+	for client := range 4 {
+		wg.Go(func() {
+			for i := 0; !stopped.Load() && request(client, i); i++ {
+			}
+		})
+	}
+	time.Sleep(busy)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	stopped.Store(true)
+	wg.Wait()
+}
+
+// postEnvelope posts a TAXII envelope with the given Authorization.
+func postEnvelope(url, authorization string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+	req.Header.Set("Authorization", authorization)
+	return http.DefaultClient.Do(req)
+}
+
 // TestCrash_AcknowledgedWritesKeepTheirAuditRecords kills the hub with
 // SIGKILL while clients post; afterwards every acknowledged object is
 // stored with its audit record, no record names a missing object, and the
@@ -178,53 +218,30 @@ func TestCrash_AcknowledgedWritesKeepTheirAuditRecords(t *testing.T) {
 	dir, bin := buildBinary(t)
 	cfg := writeConfig(t, dir)
 	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "crash", "--roles", "read,write", "--ttl", "1h")
-	cmd := exec.Command(bin, "serve", "--config", cfg)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	base := waitForURL(t, stderr)
-
 	var mu sync.Mutex
 	acked := map[string]bool{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				first := (w*100000 + i) * 20
-				req, _ := http.NewRequest(http.MethodPost, base+"/election2020/collections/indicators/objects/", bytes.NewReader(synth.Envelope(first, 20)))
-				req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
-				req.Header.Set("Authorization", bearer)
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return // the hub is gone
-				}
-				var st struct {
-					Successes []struct{ ID string } `json:"successes"`
-				}
-				err = json.NewDecoder(res.Body).Decode(&st)
-				res.Body.Close()
-				if err == nil && res.StatusCode == http.StatusAccepted {
-					mu.Lock()
-					for _, s := range st.Successes {
-						acked[s.ID] = true
-					}
-					mu.Unlock()
-				}
+	killWhileBusy(t, bin, cfg, 1500*time.Millisecond, func(base string) func(client, i int) bool {
+		return func(client, i int) bool {
+			first := (client*100000 + i) * 20
+			res, err := postEnvelope(base+"/election2020/collections/indicators/objects/", bearer, bytes.NewReader(synth.Envelope(first, 20)))
+			if err != nil {
+				return false // the hub is gone
 			}
-		})
-	}
-	time.Sleep(1500 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	close(stop)
-	wg.Wait()
+			var st struct {
+				Successes []struct{ ID string } `json:"successes"`
+			}
+			err = json.NewDecoder(res.Body).Decode(&st)
+			res.Body.Close()
+			if err == nil && res.StatusCode == http.StatusAccepted {
+				mu.Lock()
+				for _, s := range st.Successes {
+					acked[s.ID] = true
+				}
+				mu.Unlock()
+			}
+			return true
+		}
+	})
 	if len(acked) == 0 {
 		t.Fatal("no write was acknowledged before the kill")
 	}
@@ -302,53 +319,30 @@ func testAnsweredReadsSurviveAKill(t *testing.T, readSync string) {
 	fmt.Fprintf(f, "\naudit: {read_sync: %s}\n", readSync)
 	f.Close()
 	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "crash", "--roles", "read,write", "--ttl", "1h")
-	cmd := exec.Command(bin, "serve", "--config", cfg)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	base := waitForURL(t, stderr)
-	objects := base + "/election2020/collections/indicators/objects/"
-	req, _ := http.NewRequest(http.MethodPost, objects, bytes.NewReader(synth.Envelope(0, 10)))
-	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
-	req.Header.Set("Authorization", bearer)
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST: %v %v", res, err)
-	}
-
 	var mu sync.Mutex
 	answered := map[string]bool{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				req, _ := http.NewRequest(http.MethodGet, objects+synth.ID((w+i)%10)+"/", nil)
-				req.Header.Set("Authorization", bearer)
-				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return // the hub is gone
-				}
-				_, err = io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if err == nil && res.StatusCode == http.StatusOK {
-					mu.Lock()
-					answered[res.Header.Get("X-Request-Id")] = true
-					mu.Unlock()
-				}
+	killWhileBusy(t, bin, cfg, time.Second, func(base string) func(client, i int) bool {
+		objects := base + "/election2020/collections/indicators/objects/"
+		if res, err := postEnvelope(objects, bearer, bytes.NewReader(synth.Envelope(0, 10))); err != nil || res.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST: %v %v", res, err)
+		}
+		return func(client, i int) bool {
+			req, _ := http.NewRequest(http.MethodGet, objects+synth.ID((client+i)%10)+"/", nil)
+			req.Header.Set("Authorization", bearer)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false // the hub is gone
 			}
-		})
-	}
-	time.Sleep(time.Second)
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
-	close(stop)
-	wg.Wait()
+			_, err = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if err == nil && res.StatusCode == http.StatusOK {
+				mu.Lock()
+				answered[res.Header.Get("X-Request-Id")] = true
+				mu.Unlock()
+			}
+			return true
+		}
+	})
 	if len(answered) == 0 {
 		t.Fatal("no read was answered before the kill")
 	}

@@ -127,10 +127,7 @@ func TestServe_RealBinary(t *testing.T) {
 		}
 		base := waitForURL(t, stderr)
 		if round == 0 {
-			req, _ := http.NewRequest(http.MethodPost, base+objects, bytes.NewReader(bundle))
-			req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
-			req.Header.Set("Authorization", bearer)
-			res, err := http.DefaultClient.Do(req)
+			res, err := postEnvelope(base+objects, bearer, bytes.NewReader(bundle))
 			if err != nil || res.StatusCode != http.StatusAccepted {
 				t.Fatalf("POST: %v %v", res, err)
 			}

@@ -75,12 +75,9 @@ func TestDemo_SubprocessServesTakesBackupsAndStopsCleanly(t *testing.T) {
 
 	// A POST in flight when SIGTERM arrives still completes.
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, base+"/election2020/collections/indicators/objects/", pr)
-	req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
-	req.Header.Set("Authorization", "Bearer "+token[1])
 	done := make(chan *http.Response, 1)
 	go func() {
-		res, err := http.DefaultClient.Do(req)
+		res, err := postEnvelope(base+"/election2020/collections/indicators/objects/", "Bearer "+token[1], pr)
 		if err != nil {
 			t.Error(err)
 		}
