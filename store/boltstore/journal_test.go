@@ -37,6 +37,17 @@ func auditReads(t *testing.T, s *Store, n int) {
 	}
 }
 
+// crashAfterReads audits n reads in a fresh store that it leaves open, and
+// returns the path of a crash copy of its files.
+func crashAfterReads(t *testing.T, n int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	t.Cleanup(func() { s.Close() })
+	auditReads(t, s, n)
+	return crashCopy(t, path)
+}
+
 // crashCopy copies the store's files as a crash would leave them: the
 // last commit in the bbolt file, the journal as synced. The store stays
 // open and unfolded.
@@ -124,11 +135,7 @@ func TestJournal_OlderFramesAfterAFoldAreNotReplayed(t *testing.T) {
 }
 
 func TestJournal_TornLastFrameIsDropped(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s := openJournaled(t, path)
-	defer s.Close()
-	auditReads(t, s, 5)
-	copied := crashCopy(t, path)
+	copied := crashAfterReads(t, 5)
 	editFrame(t, JournalPath(copied), 4, func(payload []byte) []byte { return payload[:len(payload)/2] }, false)
 	crashed := openJournaled(t, copied)
 	defer crashed.Close()
@@ -138,11 +145,7 @@ func TestJournal_TornLastFrameIsDropped(t *testing.T) {
 }
 
 func TestJournal_AlteredRecordIsRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s := openJournaled(t, path)
-	defer s.Close()
-	auditReads(t, s, 5)
-	copied := crashCopy(t, path)
+	copied := crashAfterReads(t, 5)
 	// A consistent frame (good checksum) whose record was changed.
 	editFrame(t, JournalPath(copied), 2, func(payload []byte) []byte {
 		return []byte(strings.Replace(string(payload), `"/r/c"`, `"/r/x"`, 1))
@@ -180,12 +183,8 @@ func editFrame(t *testing.T, path string, i int, edit func([]byte) []byte, fix b
 	if err != nil {
 		t.Fatal(err)
 	}
-	off := 0
-	for range i {
-		off += 8 + int(binary.BigEndian.Uint32(data[off:]))
-	}
-	n := int(binary.BigEndian.Uint32(data[off:]))
-	payload := edit(append([]byte(nil), data[off+8:off+8+n]...))
+	off, end := frameAt(data, i)
+	payload := edit(append([]byte(nil), data[off+8:end]...))
 	frame := append([]byte(nil), data[off:off+8]...)
 	if fix {
 		binary.BigEndian.PutUint32(frame, uint32(len(payload)))
@@ -199,11 +198,7 @@ func editFrame(t *testing.T, path string, i int, edit func([]byte) []byte, fix b
 }
 
 func TestJournal_AFrameThatBreaksTheChainEndsRecovery(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hub.db")
-	s := openJournaled(t, path)
-	defer s.Close()
-	auditReads(t, s, 5)
-	copied := crashCopy(t, path)
+	copied := crashAfterReads(t, 5)
 	// Frame 1 lost, frames 2 to 4 on disk: as a crash can leave a group
 	// that was written but not yet synced (and never acknowledged).
 	removeFrame(t, JournalPath(copied), 1)
@@ -255,13 +250,17 @@ func removeFrame(t *testing.T, path string, i int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	off := 0
-	for range i {
-		off += 8 + int(binary.BigEndian.Uint32(data[off:]))
-	}
-	end := off + 8 + int(binary.BigEndian.Uint32(data[off:]))
+	off, end := frameAt(data, i)
 	kept := append(data[:off:off], data[end:]...)
 	if err := os.WriteFile(path, append(kept, make([]byte, end-off)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// frameAt returns where frame i of journal data begins and ends.
+func frameAt(data []byte, i int) (off, end int) {
+	for range i {
+		off += 8 + int(binary.BigEndian.Uint32(data[off:]))
+	}
+	return off, off + 8 + int(binary.BigEndian.Uint32(data[off:]))
 }
