@@ -57,7 +57,7 @@ func (s *Store) Audit(ctx context.Context, rec *audit.Record) error {
 func (s *Store) Unfolded() int { return int(s.unfolded.Load()) }
 
 // countUnfolded counts, for a read-only store, the records in the journal
-// at path beyond the file's head.
+// at path that opening it for writing would fold.
 func (s *Store) countUnfolded(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -67,48 +67,54 @@ func (s *Store) countUnfolded(path string) error {
 		return err
 	}
 	defer f.Close()
-	frames, err := (&journal{f: f}).frames()
-	if err != nil {
-		return err
-	}
-	var head uint64
-	s.db.View(func(tx *bolt.Tx) error { head, _ = auditHead(tx); return nil })
-	n := 0
-	for _, raw := range frames {
-		var rec audit.Record
-		if json.Unmarshal(raw, &rec) == nil && rec.Seq > head {
-			n++
-		}
-	}
-	s.unfolded.Store(int64(n))
-	return nil
+	recs, _, err := s.journalTail(&journal{f: f})
+	s.unfolded.Store(int64(len(recs)))
+	return err
 }
 
 // recoverJournal folds the records the journal holds beyond the audit
-// bucket's head: those of reads answered before a crash. Older frames are
-// already in the bucket. The records folded are those that continue the
-// chain from its head; the first frame that does not ends them: a crash
-// can leave a later frame of an unfinished group on disk without an earlier
-// one, and none of those was acknowledged (or, with ReadSyncInterval, they
-// were lost with the machine). A frame that continues the chain but whose
-// hash does not match its contents was altered: Open refuses the journal.
-// It leaves s.head at the chain's head.
+// bucket's head (those of reads answered before a crash) and leaves s.head
+// at the chain's head.
 func (s *Store) recoverJournal() error {
+	recs, beyondHead, err := s.journalTail(s.journal)
+	if err != nil {
+		return err
+	}
+	s.pending = recs
+	if err := s.update(nil); err != nil {
+		return err
+	}
+	if beyondHead {
+		// Frames that did not fold must not be read after the next ones.
+		return s.journal.clear()
+	}
+	return nil
+}
+
+// journalTail sets s.head from the audit bucket and returns the records
+// of j that continue the chain from there, and whether j holds any frame
+// beyond the head. Older frames are already in the bucket. The first frame
+// that does not continue the chain ends the records: a crash can leave a
+// later frame of an unfinished group on disk without an earlier one, and
+// none of those was acknowledged (or, with ReadSyncInterval, they were lost
+// with the machine). A frame that continues the chain but whose hash does
+// not match its contents was altered: an error.
+func (s *Store) journalTail(j *journal) (recs []journaled, beyondHead bool, err error) {
 	if err := s.db.View(func(tx *bolt.Tx) error {
 		s.head.seq, s.head.hash = auditHead(tx)
 		return nil
 	}); err != nil {
-		return err
+		return nil, false, err
 	}
-	frames, err := s.journal.frames()
+	frames, err := j.frames()
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	next, beyondHead := s.head, false
+	next := s.head
 	for _, raw := range frames {
 		var rec audit.Record
 		if err := json.Unmarshal(raw, &rec); err != nil {
-			return fmt.Errorf("audit journal: a frame that is not a record: %w", errCorrupt)
+			return nil, false, fmt.Errorf("audit journal: a frame that is not a record: %w", errCorrupt)
 		}
 		if rec.Seq <= s.head.seq {
 			if beyondHead {
@@ -121,19 +127,12 @@ func (s *Store) recoverJournal() error {
 			break
 		}
 		if !rec.Sealed() {
-			return fmt.Errorf("audit journal: record %d was altered: %w", rec.Seq, errCorrupt)
+			return nil, false, fmt.Errorf("audit journal: record %d was altered: %w", rec.Seq, errCorrupt)
 		}
 		next = chainHead{rec.Seq, rec.Hash}
-		s.pending = append(s.pending, journaled{next, raw})
+		recs = append(recs, journaled{next, raw})
 	}
-	if err := s.update(nil); err != nil {
-		return err
-	}
-	if beyondHead {
-		// Frames that did not fold must not be read after the next ones.
-		return s.journal.clear()
-	}
-	return nil
+	return recs, beyondHead, nil
 }
 
 // afterWrites runs at the end of every write transaction: it signs a

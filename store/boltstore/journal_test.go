@@ -150,9 +150,11 @@ func TestJournal_AlteredRecordIsRefused(t *testing.T) {
 	editFrame(t, JournalPath(copied), 2, func(payload []byte) []byte {
 		return []byte(strings.Replace(string(payload), `"/r/c"`, `"/r/x"`, 1))
 	}, true)
-	_, err := Open(copied, Options{})
-	if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "record 3") {
-		t.Fatalf("Open of an altered journal: %v", err)
+	for _, opts := range []Options{{}, {ReadOnly: true}} {
+		_, err := Open(copied, opts)
+		if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "record 3") {
+			t.Fatalf("Open (read-only %v) of an altered journal: %v", opts.ReadOnly, err)
+		}
 	}
 }
 
@@ -202,6 +204,14 @@ func TestJournal_AFrameThatBreaksTheChainEndsRecovery(t *testing.T) {
 	// Frame 1 lost, frames 2 to 4 on disk: as a crash can leave a group
 	// that was written but not yet synced (and never acknowledged).
 	removeFrame(t, JournalPath(copied), 1)
+	ro, err := Open(copied, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.Unfolded() != 1 {
+		t.Fatalf("read-only: %d records would fold, want 1", ro.Unfolded())
+	}
+	ro.Close()
 	crashed := openJournaled(t, copied)
 	defer crashed.Close()
 	if recs := chain(t, crashed); len(recs) != 1 {
