@@ -274,3 +274,26 @@ func frameAt(data []byte, i int) (off, end int) {
 	}
 	return off, off + 8 + int(binary.BigEndian.Uint32(data[off:]))
 }
+
+// A journal that cannot be written (a full disk, say) costs speed, not
+// records: they go into the bbolt file directly.
+func TestJournal_FailingJournalFallsBackToTheFile(t *testing.T) {
+	for _, interval := range []time.Duration{0, time.Millisecond} {
+		_, key, _ := ed25519.GenerateKey(nil)
+		s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, ReadSyncInterval: interval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		auditReads(t, s, 3)
+		s.journal.f.Close() // every write and sync now fails
+		auditReads(t, s, 3)
+		time.Sleep(5 * time.Millisecond) // a due flush fails too
+		if recs := chain(t, s); len(recs) != 6 {
+			t.Fatalf("read_sync %v: %d records, want 6", interval, len(recs))
+		}
+		if s.Unfolded() != 0 {
+			t.Fatalf("read_sync %v: %d records left in a failing journal", interval, s.Unfolded())
+		}
+		s.Close() // reports the journal's close error; the file is closed
+	}
+}
