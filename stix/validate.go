@@ -173,9 +173,6 @@ func (v *validator) identify() Meta {
 	}
 	m.CreatedByRef, _ = v.obj["created_by_ref"].(string)
 	m.Revoked, _ = v.obj["revoked"].(bool)
-	if text, ok := v.obj["created"].(string); ok {
-		m.Created, _ = ParseTimestamp(text)
-	}
 	if refs, ok := v.obj["object_marking_refs"].([]any); ok {
 		for _, r := range refs {
 			if s, ok := r.(string); ok {
@@ -183,13 +180,17 @@ func (v *validator) identify() Meta {
 			}
 		}
 	}
-	for _, name := range []string{"modified", "created"} {
+	// The version is modified, else created.
+	for _, name := range []string{"created", "modified"} {
 		text, ok := v.obj[name].(string)
-		if !ok || m.VersionText != "" {
+		if !ok {
 			continue
 		}
 		if t, err := ParseTimestamp(text); err == nil {
 			m.Version, m.VersionText = t, text
+			if name == "created" {
+				m.Created = t
+			}
 		}
 	}
 	return m

@@ -108,8 +108,12 @@ func TestValidate_MinimalObjectOfEveryType(t *testing.T) {
 
 func TestValidate_Meta(t *testing.T) {
 	m, _ := Validate(build("indicator", nil), Options{})
-	if m.VersionText != modified || m.Version.Format("2006-01-02T15:04:05.000Z") != modified {
+	if m.VersionText != modified || m.Version.Format("2006-01-02T15:04:05.000Z") != modified ||
+		m.Created.Format("2006-01-02T15:04:05.000Z") != created || m.Revoked {
 		t.Errorf("indicator version = %+v", m)
+	}
+	if m, _ := Validate(build("indicator", map[string]any{"revoked": true}), Options{}); !m.Revoked {
+		t.Errorf("a revoked indicator: %+v", m)
 	}
 	m, _ = Validate(build("marking-definition", nil), Options{})
 	if m.VersionText != created {
