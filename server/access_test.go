@@ -33,6 +33,37 @@ func (headerAuth) Authenticate(r *http.Request) (auth.Principal, error) {
 	return auth.Principal{Org: r.Header.Get("X-Test-Org"), Subject: "tester", Roles: roles}, nil
 }
 
+// accessCase is a request and the status it must get; a POST carries an
+// envelope of one indicator.
+type accessCase struct {
+	name    string
+	method  string
+	path    string
+	headers []string
+	want    int
+}
+
+// checkAccess sends each case's request; an error status must come with a
+// TAXII error resource.
+func (h *hub) checkAccess(t *testing.T, cases []accessCase) {
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			var body []byte
+			if tt.method == "POST" {
+				body = envelopeOf(indicator(ind2, v1))
+			}
+			res := h.do(tt.method, tt.path, body, tt.headers...)
+			if tt.want < 300 {
+				if res.status != tt.want {
+					t.Fatalf("= %d %s", res.status, res.body)
+				}
+				return
+			}
+			errorBody(t, res, tt.want)
+		})
+	}
+}
+
 func TestAccess_CollectionsFollowThePolicy(t *testing.T) {
 	h := newHub(t, withAuthenticator(headerAuth{}))
 	rw := []string{"X-Test-Roles", "read,write"}
@@ -47,13 +78,7 @@ func TestAccess_CollectionsFollowThePolicy(t *testing.T) {
 	writeOnly := []string{"X-Test-Roles", "write"}
 	none := []string{"X-Test-Roles", ""}
 	objPath := objectsPath + ind1 + "/"
-	tests := []struct {
-		name    string
-		method  string
-		path    string
-		headers []string
-		want    int
-	}{
+	tests := []accessCase{
 		{"reader reads", "GET", objectsPath, readOnly, 200},
 		{"reader may not post", "POST", objectsPath, readOnly, 403},
 		{"reader may not delete", "DELETE", objPath, readOnly, 403},
@@ -68,22 +93,7 @@ func TestAccess_CollectionsFollowThePolicy(t *testing.T) {
 		{"another org cannot see the status", "GET", root + "status/" + posted.ID + "/", append(readOnly, "X-Test-Org", "google"), 404},
 		{"the posting org sees its status", "GET", root + "status/" + posted.ID + "/", append(readOnly, "X-Test-Org", "fbi"), 200},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var body []byte
-			if tt.method == "POST" {
-				body = envelopeOf(indicator(ind2, v1))
-			}
-			res := h.do(tt.method, tt.path, body, tt.headers...)
-			if tt.want == 200 {
-				if res.status != 200 {
-					t.Fatalf("= %d %s", res.status, res.body)
-				}
-				return
-			}
-			errorBody(t, res, tt.want)
-		})
-	}
+	h.checkAccess(t, tests)
 	// A hidden collection answers exactly like a missing one.
 	hidden := h.get(root+"collections/"+indicatorsID+"/objects/", none...)
 	missing := h.get(root+"collections/00000000-0000-4000-8000-000000000000/objects/", none...)

@@ -239,13 +239,7 @@ func TestAuth_PolicyOverHTTP(t *testing.T) {
 	var posted status
 	st.json(t, &posted)
 
-	tests := []struct {
-		name    string
-		method  string
-		path    string
-		headers []string
-		want    int
-	}{
+	tests := []accessCase{
 		{"google cannot see law enforcement", "GET", le, token("google", "read", "write"), 404},
 		{"google cannot post to law enforcement", "POST", le, token("google", "read", "write"), 404},
 		{"dhs reads law enforcement", "GET", le, token("dhs", "read"), 200},
@@ -258,22 +252,7 @@ func TestAuth_PolicyOverHTTP(t *testing.T) {
 		{"dhs cannot see fbi's status", "GET", root + "status/" + posted.ID + "/", token("dhs", "read"), 404},
 		{"fbi sees its own status", "GET", root + "status/" + posted.ID + "/", fbiRW, 200},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var body []byte
-			if tt.method == "POST" {
-				body = envelopeOf(indicator(ind2, v1))
-			}
-			res := h.do(tt.method, tt.path, body, tt.headers...)
-			if tt.want < 300 {
-				if res.status != tt.want {
-					t.Fatalf("= %d %s", res.status, res.body)
-				}
-				return
-			}
-			errorBody(t, res, tt.want)
-		})
-	}
+	h.checkAccess(t, tests)
 
 	var list struct {
 		Collections []struct {
