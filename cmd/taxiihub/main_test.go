@@ -155,12 +155,22 @@ func TestServe_RealBinary(t *testing.T) {
 // waitForURL reads the hub's log until it says where it serves.
 func waitForURL(t *testing.T, stderr io.Reader) string {
 	t.Helper()
+	return waitForURLLogging(t, stderr, nil)
+}
+
+// waitForURLLogging is waitForURL that also sends every line of the log,
+// then and later, to logs (unless nil).
+func waitForURLLogging(t *testing.T, stderr io.Reader, logs chan<- string) string {
+	t.Helper()
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if m := servingURL.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
+			}
+			if logs != nil {
+				logs <- sc.Text()
 			}
 		}
 	}()
@@ -312,17 +322,7 @@ func TestServe_SIGHUPReloadsConfig(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	logs := make(chan string, 100)
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := servingURL.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-			logs <- sc.Text()
-		}
-	}()
-	base := <-found
+	base := waitForURLLogging(t, stderr, logs)
 	status := func() int {
 		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/law-enforcement/objects/", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
