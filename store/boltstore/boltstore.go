@@ -142,6 +142,9 @@ func Open(path string, opts Options) (*Store, error) {
 		FreelistType:    bolt.FreelistMapType,
 		InitialMmapSize: initialMmapSize,
 	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: another process holds it (a hub already running on this data_dir?)", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
