@@ -37,6 +37,7 @@ type verified struct {
 type orgKey struct {
 	org, alg string
 	pub      any
+	roles    []string // the most a token signed with it may claim
 }
 
 // maxVerified bounds the cache of checked credentials.
@@ -59,7 +60,11 @@ func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
 			if err != nil {
 				return nil, fmt.Errorf("organizations[%d].keys[%d] (%s): %w", i, j, k.KID, err)
 			}
-			a.orgKeys[k.KID] = orgKey{org: org.ID, alg: k.Alg, pub: pub}
+			roles := k.Roles
+			if len(roles) == 0 {
+				roles = config.DefaultOrgKeyRoles
+			}
+			a.orgKeys[k.KID] = orgKey{org: org.ID, alg: k.Alg, pub: pub, roles: roles}
 		}
 	}
 	return a, nil

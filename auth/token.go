@@ -132,13 +132,13 @@ func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
 	if err != nil {
 		return Principal{}, time.Time{}, err
 	}
-	key, alg, keyOrg, method := any(a.hubKey), "EdDSA", "", MethodHubJWT
+	key, alg, keyOrg, method, ceiling := any(a.hubKey), "EdDSA", "", MethodHubJWT, config.Roles
 	if kid != "" && kid != config.HubKeyID {
 		k, ok := a.orgKeys[kid]
 		if !ok {
 			return Principal{}, time.Time{}, refuse("unknown_key", "unknown key id %q", kid)
 		}
-		key, alg, keyOrg, method = k.pub, k.alg, k.org, MethodOrgJWT
+		key, alg, keyOrg, method, ceiling = k.pub, k.alg, k.org, MethodOrgJWT, k.roles
 	}
 	auth := a.cfg.Auth
 	parser := jwt.NewParser(
@@ -181,19 +181,24 @@ func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
 	if a.cfg.Organization(org) == nil {
 		return Principal{}, time.Time{}, refuse("unknown_org", "unknown organization %q", org)
 	}
-	if err := checkRoles(c.Roles); err != nil {
+	if err := checkRoles(c.Roles, ceiling, kid); err != nil {
 		return Principal{}, time.Time{}, err
 	}
 	return Principal{Org: org, Subject: c.Subject, Roles: c.Roles, TokenID: c.ID, Method: method}, c.ExpiresAt.Time, nil
 }
 
-func checkRoles(roles []string) error {
+// checkRoles refuses a token that claims no role, an unknown one, or one
+// above the ceiling of the key that signed it.
+func checkRoles(roles, ceiling []string, kid string) error {
 	if len(roles) == 0 {
 		return refuse("roles", "the token grants no roles")
 	}
 	for _, r := range roles {
-		if !slices.Contains(config.Roles, r) {
+		switch {
+		case !slices.Contains(config.Roles, r):
 			return refuse("roles", "unknown role %q", r)
+		case !slices.Contains(ceiling, r):
+			return refuse("roles", "key %q may grant only %s; the token claims %s", kid, strings.Join(ceiling, ", "), r)
 		}
 	}
 	return nil

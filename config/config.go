@@ -141,7 +141,13 @@ type OrgKey struct {
 	Alg           string `yaml:"alg"` // EdDSA, ES256 or RS256: the only algorithm accepted for this key
 	PublicKeyFile string `yaml:"public_key_file"`
 	PublicKey     string `yaml:"public_key"` // inline PEM
+	// Roles is the most a token signed with this key may claim (default
+	// read, write): audit and admin only where the operator grants them.
+	Roles []string `yaml:"roles"`
 }
+
+// DefaultOrgKeyRoles is the role ceiling of an organization key that names none.
+var DefaultOrgKeyRoles = []string{"read", "write"}
 
 // APIKey is an organization's API key; only a hash of its secret is kept.
 type APIKey struct {
@@ -251,6 +257,13 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Audit.CheckpointEvery, 1000)
 	setDefault(&c.Audit.CheckpointInterval, time.Minute)
 	setDefault(&c.Audit.ReadSync, "always")
+	for i := range c.Organizations {
+		for j := range c.Organizations[i].Keys {
+			if k := &c.Organizations[i].Keys[j]; len(k.Roles) == 0 {
+				k.Roles = slices.Clone(DefaultOrgKeyRoles)
+			}
+		}
+	}
 	for i := range c.APIRoots {
 		for j := range c.APIRoots[i].Collections {
 			col := &c.APIRoots[i].Collections[j]
@@ -434,6 +447,9 @@ func (c *Config) validateAuth() error {
 				return fmt.Errorf("%s: give exactly one of public_key_file and public_key", at)
 			}
 			kids[k.KID] = at
+			if err := validRoles(at+".roles", k.Roles); err != nil {
+				return err
+			}
 		}
 		names := map[string]bool{}
 		for j, k := range org.APIKeys {

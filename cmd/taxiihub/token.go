@@ -89,8 +89,14 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 		}
 		return auth.IssueToken(req, key, config.HubKeyID)
 	}
-	if !slices.ContainsFunc(o.Keys, func(k config.OrgKey) bool { return k.KID == kid }) {
+	i := slices.IndexFunc(o.Keys, func(k config.OrgKey) bool { return k.KID == kid })
+	if i < 0 {
 		return "", fmt.Errorf("--kid: organization %s has no key %q in the config", req.Org, kid)
+	}
+	for _, r := range req.Roles {
+		if !slices.Contains(o.Keys[i].Roles, r) {
+			return "", fmt.Errorf("--roles: key %q may grant only %s (its roles in the config), not %s", kid, strings.Join(o.Keys[i].Roles, ", "), r)
+		}
 	}
 	data, err := os.ReadFile(keyPath)
 	if err != nil {
