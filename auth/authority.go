@@ -219,7 +219,7 @@ func (a *Authority) listed(p Principal, orgs []string) bool {
 func (a *Authority) CheckObject(p Principal, collectionID string, m stix.Meta) error {
 	if m.CreatedByRef != "" && p.Org != "" {
 		for _, org := range a.cfg.Organizations {
-			if org.Identity == m.CreatedByRef && org.ID != p.Org {
+			if stix.CanonicalID(org.Identity) == m.CreatedByRef && org.ID != p.Org {
 				return fmt.Errorf("created_by_ref: %s is the identity of organization %s; you post as %s", m.CreatedByRef, org.ID, p.Org)
 			}
 		}
@@ -232,6 +232,11 @@ func (a *Authority) CheckObject(p Principal, collectionID string, m stix.Meta) e
 	for _, ref := range m.MarkingRefs {
 		if level, ok := stix.TLPOf(ref); ok && level > ceiling {
 			return fmt.Errorf("object_marking_refs: %s (%s) is above this collection's ceiling, %s", level, ref, ceiling)
+		}
+	}
+	for _, ref := range m.GranularMarkingRefs {
+		if level, ok := stix.TLPOf(ref); ok && level > ceiling {
+			return fmt.Errorf("granular_markings: %s (%s) is above this collection's ceiling, %s", level, ref, ceiling)
 		}
 	}
 	return nil

@@ -258,6 +258,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Audit.CheckpointInterval, time.Minute)
 	setDefault(&c.Audit.ReadSync, "always")
 	for i := range c.Organizations {
+		c.Organizations[i].Identity = stix.CanonicalID(c.Organizations[i].Identity)
 		for j := range c.Organizations[i].Keys {
 			if k := &c.Organizations[i].Keys[j]; len(k.Roles) == 0 {
 				k.Roles = slices.Clone(DefaultOrgKeyRoles)

@@ -201,6 +201,9 @@ func (lr *listRequest) buildQuery() error {
 			}
 			q.AddedAfter = t
 		case field == "id":
+			for i := range items {
+				items[i] = stix.CanonicalID(items[i])
+			}
 			q.IDs = items
 		case field == "type":
 			q.Types = items

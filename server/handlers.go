@@ -194,7 +194,7 @@ func (s *Server) getObject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("object")
+	id := stix.CanonicalID(c.Param("object"))
 	lr, err := s.parseList(c.QueryParams(), epObject, col.ID+"/"+id)
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ func (s *Server) getVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("object")
+	id := stix.CanonicalID(c.Param("object"))
 	lr, err := s.parseList(c.QueryParams(), epVersions, col.ID+"/"+id)
 	if err != nil {
 		return err
@@ -243,7 +243,7 @@ func (s *Server) deleteObject(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id := c.Param("object")
+	id := stix.CanonicalID(c.Param("object"))
 	lr, err := s.parseList(c.QueryParams(), epDelete, col.ID+"/"+id)
 	if err != nil {
 		return err

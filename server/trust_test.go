@@ -58,3 +58,54 @@ func TestTrust_OrganizationKeysHaveARoleCeiling(t *testing.T) {
 		t.Fatal("a member downloaded the database")
 	}
 }
+
+const (
+	fbiIdentity    = "identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f"
+	googleIdentity = "identity--de36c7c8-ac9e-4332-b26a-53dafd1303b5"
+	tlpRed         = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
+)
+
+// withProps adds JSON properties to an object built by indicator.
+func withProps(obj, props string) string {
+	return strings.Replace(obj, `"spec_version":"2.1",`, `"spec_version":"2.1",`+props+`,`, 1)
+}
+
+// Identifiers are compared in one canonical form: another member's identity
+// or TLP:RED in upper case is still theirs, and a marking on a part of an
+// object counts as much as one on the whole.
+func TestTrust_CaseAndGranularMarkingsDoNotBypassChecks(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	google := hubToken(t, h, "google", "read", "write")
+	upper := func(id string) string {
+		typ, uuid, _ := strings.Cut(id, "--")
+		return typ + "--" + strings.ToUpper(uuid)
+	}
+	tests := []struct{ name, obj, want string }{
+		{"another member's identity in upper case", withProps(indicator(ind1, v1), `"created_by_ref":"`+upper(fbiIdentity)+`"`), "identity of organization fbi"},
+		{"TLP:RED in upper case", withProps(indicator(ind1, v1), `"object_marking_refs":["`+upper(tlpRed)+`"]`), "TLP:RED"},
+		{"TLP:RED on a part of the object", withProps(indicator(ind1, v1), `"granular_markings":[{"marking_ref":"`+tlpRed+`","selectors":["pattern"]}]`), "granular_markings: TLP:RED"},
+		{"TLP:RED on a part, in upper case", withProps(indicator(ind1, v1), `"granular_markings":[{"marking_ref":"`+upper(tlpRed)+`","selectors":["pattern"]}]`), "TLP:RED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var st status
+			h.do(http.MethodPost, objectsPath, envelopeOf(tt.obj), google...).json(t, &st)
+			if st.SuccessCount != 0 || st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, tt.want) {
+				t.Fatalf("%+v, want a failure saying %q", st, tt.want)
+			}
+		})
+	}
+	// An id in upper case names the same object as in lower case.
+	const hexID = "indicator--abcdef12-3456-4789-abcd-ef0123456789"
+	h.do(http.MethodPost, objectsPath, envelopeOf(indicator(upper(hexID), v1)), google...)
+	for _, id := range []string{hexID, upper(hexID)} {
+		if ids := objectIDs(t, h.get(objectsPath+id+"/", google...)); len(ids) != 1 {
+			t.Fatalf("GET %s = %v", id, ids)
+		}
+	}
+	var st status
+	h.do(http.MethodPost, objectsPath, envelopeOf(indicator(hexID, v1)), google...).json(t, &st)
+	if st.SuccessCount != 1 || st.Successes[0].Message != "already added" {
+		t.Fatalf("the same version in lower case: %+v", st)
+	}
+}

@@ -21,6 +21,12 @@ func SplitID(id string) (string, error) {
 	return typ, nil
 }
 
+// CanonicalID is the one form identifiers are compared and stored in: a
+// STIX type is lowercase already, and a UUID's hex digits may be written in
+// either case, so the canonical form is all lowercase. Two ids that differ
+// only in case name the same object, the same identity, the same marking.
+func CanonicalID(id string) string { return strings.ToLower(id) }
+
 // ValidUUIDv4 reports whether s is a lowercase or uppercase RFC 4122 version-4 UUID,
 // the form TAXII requires for collection and status ids.
 func ValidUUIDv4(s string) bool {

@@ -57,6 +57,9 @@ type Meta struct {
 	Created      time.Time // zero for objects without created
 	Revoked      bool
 	MarkingRefs  []string // object_marking_refs: markings of the whole object
+	// GranularMarkingRefs are the marking_refs of granular_markings:
+	// markings of parts of the object.
+	GranularMarkingRefs []string
 }
 
 var observables = map[string]bool{

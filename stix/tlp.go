@@ -51,6 +51,6 @@ var tlpMarkings = map[string]TLP{
 
 // TLPOf returns the TLP level a marking-definition id stands for.
 func TLPOf(markingID string) (TLP, bool) {
-	t, ok := tlpMarkings[markingID]
+	t, ok := tlpMarkings[CanonicalID(markingID)]
 	return t, ok
 }

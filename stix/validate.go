@@ -141,7 +141,7 @@ func (v *validator) identify() Meta {
 	case !ok:
 		v.bad("id", "must be a string, got %s", jsonKind(v.obj["id"]))
 	default:
-		m.ID = id
+		m.ID = CanonicalID(id)
 		if idType, err := SplitID(id); err != nil {
 			v.bad("id", "%v", err)
 		} else if idType != typ && typ != "" {
@@ -171,12 +171,21 @@ func (v *validator) identify() Meta {
 	default:
 		m.SpecVersion = "2.1"
 	}
-	m.CreatedByRef, _ = v.obj["created_by_ref"].(string)
+	createdBy, _ := v.obj["created_by_ref"].(string)
+	m.CreatedByRef = CanonicalID(createdBy)
 	m.Revoked, _ = v.obj["revoked"].(bool)
 	if refs, ok := v.obj["object_marking_refs"].([]any); ok {
 		for _, r := range refs {
 			if s, ok := r.(string); ok {
-				m.MarkingRefs = append(m.MarkingRefs, s)
+				m.MarkingRefs = append(m.MarkingRefs, CanonicalID(s))
+			}
+		}
+	}
+	if granular, ok := v.obj["granular_markings"].([]any); ok {
+		for _, g := range granular {
+			gm, _ := g.(map[string]any)
+			if s, ok := gm["marking_ref"].(string); ok {
+				m.GranularMarkingRefs = append(m.GranularMarkingRefs, CanonicalID(s))
 			}
 		}
 	}

@@ -36,7 +36,7 @@ func (c collection) versioningProblem(o store.Object, versions []objectVersion) 
 	created, _ := stix.ParseTimestamp(stored.Created)
 	newestVersion := versionTime(newest.key)
 	switch {
-	case stored.CreatedByRef != o.CreatedByRef:
+	case stix.CanonicalID(stored.CreatedByRef) != o.CreatedByRef:
 		return fmt.Sprintf("created_by_ref: %s differs from the stored versions' (%s): only an object's creator makes new versions of it; post a new object instead",
 			orNone(o.CreatedByRef), orNone(stored.CreatedByRef))
 	case !created.Equal(o.Created):
