@@ -215,13 +215,19 @@ func (a *Authority) listed(p Principal, orgs []string) bool {
 	return p.Org != "" && (slices.Contains(orgs, "*") || slices.Contains(orgs, p.Org))
 }
 
-// CheckObject implements Policy.
+// CheckObject implements Policy. A member's identity object is its own:
+// only that member, or an admin, posts versions of it.
 func (a *Authority) CheckObject(p Principal, collectionID string, m stix.Meta) error {
-	if m.CreatedByRef != "" && p.Org != "" {
-		for _, org := range a.cfg.Organizations {
-			if stix.CanonicalID(org.Identity) == m.CreatedByRef && org.ID != p.Org {
-				return fmt.Errorf("created_by_ref: %s is the identity of organization %s; you post as %s", m.CreatedByRef, org.ID, p.Org)
-			}
+	for _, org := range a.cfg.Organizations {
+		if p.Org == "" || org.ID == p.Org {
+			continue
+		}
+		identity := stix.CanonicalID(org.Identity)
+		switch {
+		case m.ID == identity && !p.Has(RoleAdmin):
+			return fmt.Errorf("id: %s is the identity of organization %s; only %s posts it", m.ID, org.ID, org.ID)
+		case m.CreatedByRef == identity:
+			return fmt.Errorf("created_by_ref: %s is the identity of organization %s; you post as %s", m.CreatedByRef, org.ID, p.Org)
 		}
 	}
 	col := a.cfg.Collection(collectionID)

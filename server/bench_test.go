@@ -16,8 +16,8 @@ import (
 // what the log costs.
 type auditOff struct{ store.Store }
 
-func (a auditOff) Add(ctx context.Context, collection string, objs []store.Object, st *store.Status, _ *audit.Record) error {
-	return a.Store.Add(ctx, collection, objs, st, nil)
+func (a auditOff) Add(ctx context.Context, collection string, by store.Author, objs []store.Object, st *store.Status, _ *audit.Record) error {
+	return a.Store.Add(ctx, collection, by, objs, st, nil)
 }
 
 func (auditOff) Audit(context.Context, *audit.Record) error { return nil }

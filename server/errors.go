@@ -76,6 +76,8 @@ func (s *Server) toAPIError(err error, c echo.Context) *apiError {
 		return newError(http.StatusRequestEntityTooLarge, "the body is larger than max_content_length (%d bytes)", tooBig.Limit)
 	case errors.Is(err, store.ErrNotFound):
 		return newError(http.StatusNotFound, "%v", err)
+	case errors.Is(err, store.ErrNotOwner):
+		return newError(http.StatusForbidden, "%v", err)
 	case errors.As(err, &he):
 		e := newError(he.Code, "%v", he.Message)
 		switch he.Code {

@@ -77,7 +77,7 @@ func (s *Server) postObjects(c echo.Context) error {
 	for _, f := range st.Failures {
 		rec.Refused = append(rec.Refused, audit.ObjectVersion{ID: f.ID, Version: f.Version})
 	}
-	if err := s.store.Add(req.Context(), col.ID, objs, st, rec); err != nil {
+	if err := s.store.Add(req.Context(), col.ID, authorOf(p), objs, st, rec); err != nil {
 		return err
 	}
 	if len(st.Failures) > 0 {

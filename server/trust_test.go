@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,12 @@ const (
 	tlpRed         = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
 )
 
+// upper writes id's UUID in upper case.
+func upper(id string) string {
+	typ, uuid, _ := strings.Cut(id, "--")
+	return typ + "--" + strings.ToUpper(uuid)
+}
+
 // withProps adds JSON properties to an object built by indicator.
 func withProps(obj, props string) string {
 	return strings.Replace(obj, `"spec_version":"2.1",`, `"spec_version":"2.1",`+props+`,`, 1)
@@ -76,10 +83,6 @@ func withProps(obj, props string) string {
 func TestTrust_CaseAndGranularMarkingsDoNotBypassChecks(t *testing.T) {
 	h := newHub(t, withTokens(newOrgKeys(t)))
 	google := hubToken(t, h, "google", "read", "write")
-	upper := func(id string) string {
-		typ, uuid, _ := strings.Cut(id, "--")
-		return typ + "--" + strings.ToUpper(uuid)
-	}
 	tests := []struct{ name, obj, want string }{
 		{"another member's identity in upper case", withProps(indicator(ind1, v1), `"created_by_ref":"`+upper(fbiIdentity)+`"`), "identity of organization fbi"},
 		{"TLP:RED in upper case", withProps(indicator(ind1, v1), `"object_marking_refs":["`+upper(tlpRed)+`"]`), "TLP:RED"},
@@ -107,5 +110,97 @@ func TestTrust_CaseAndGranularMarkingsDoNotBypassChecks(t *testing.T) {
 	h.do(http.MethodPost, objectsPath, envelopeOf(indicator(hexID, v1)), google...).json(t, &st)
 	if st.SuccessCount != 1 || st.Successes[0].Message != "already added" {
 		t.Fatalf("the same version in lower case: %+v", st)
+	}
+}
+
+// Only the organization that posted an object, or an admin, deletes it or
+// adds versions to it; a deleted object cannot be posted again by another
+// organization; a member's identity object is its own.
+func TestTrust_MembersCannotEraseOrReplaceEachOthersObjects(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	fbi := hubToken(t, h, "fbi", "read", "write")
+	google := hubToken(t, h, "google", "read", "write")
+	operator := hubToken(t, h, "dhs", "read", "write", "admin")
+	auditor := hubToken(t, h, "oversight", "audit")
+	post := func(token []string, objs ...string) status {
+		t.Helper()
+		var st status
+		res := h.do(http.MethodPost, objectsPath, envelopeOf(objs...), token...)
+		if res.status != http.StatusAccepted {
+			t.Fatalf("POST = %d %s", res.status, res.body)
+		}
+		res.json(t, &st)
+		return st
+	}
+	del := func(token []string, id string) response {
+		t.Helper()
+		return h.do(http.MethodDelete, objectsPath+id+"/", nil, token...)
+	}
+	latest := func(id string) string {
+		t.Helper()
+		var env envelope
+		h.get(objectsPath+id+"/", fbi...).json(t, &env)
+		if len(env.Objects) != 1 {
+			t.Fatalf("%s: %d objects", id, len(env.Objects))
+		}
+		return string(env.Objects[0])
+	}
+
+	// FBI's indicator carries no created_by_ref: the hub records the owner.
+	post(fbi, indicator(ind1, v1))
+	if msg := errorBody(t, del(google, ind1), http.StatusForbidden); !strings.Contains(msg, "belongs to organization fbi") {
+		t.Fatalf("google's DELETE: %s", msg)
+	}
+	if st := post(google, withProps(indicator(ind1, v2), `"name":"rival text"`)); st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "belongs to organization fbi") {
+		t.Fatalf("google's new version of FBI's indicator: %+v", st)
+	}
+	if strings.Contains(latest(ind1), "rival text") {
+		t.Fatal("google replaced FBI's indicator")
+	}
+
+	// Deleted by FBI, the id stays FBI's.
+	if res := del(fbi, ind1); res.status != http.StatusOK {
+		t.Fatalf("FBI's DELETE = %d %s", res.status, res.body)
+	}
+	if st := post(google, indicator(ind1, v2)); st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "deleted by its owner, organization fbi") {
+		t.Fatalf("google re-posting FBI's deleted indicator: %+v", st)
+	}
+	if st := post(fbi, indicator(ind1, v2)); st.SuccessCount != 1 {
+		t.Fatalf("FBI re-posting its own: %+v", st)
+	}
+	// An admin may delete anyone's.
+	if res := del(operator, ind1); res.status != http.StatusOK {
+		t.Fatalf("the operator's DELETE = %d %s", res.status, res.body)
+	}
+
+	// A member's identity object: only that member posts it.
+	identity := func(name string) string {
+		return `{"type":"identity","spec_version":"2.1","id":"` + fbiIdentity + `","created":"2020-01-01T00:00:00.000Z","modified":"` + name[:24] + `","name":"` + name + `","identity_class":"organization"}`
+	}
+	if st := post(fbi, identity("2020-01-01T00:00:00.000Z Federal Bureau of Investigation")); st.SuccessCount != 1 {
+		t.Fatalf("FBI's own identity: %+v", st)
+	}
+	spoof := identity("2020-06-01T00:00:00.000Z FBI (spoofed by google)")
+	for _, obj := range []string{spoof, strings.Replace(spoof, fbiIdentity, upper(fbiIdentity), 1)} {
+		if st := post(google, obj); st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "identity of organization fbi") {
+			t.Fatalf("google posting FBI's identity: %+v", st)
+		}
+	}
+	if strings.Contains(latest(fbiIdentity), "spoofed") {
+		t.Fatal("FBI's identity was replaced")
+	}
+
+	// Every DELETE is recorded with the status it was answered with.
+	if res := del(fbi, ind2); res.status != http.StatusNotFound {
+		t.Fatalf("DELETE of nothing = %d", res.status)
+	}
+	var page auditPage
+	h.get("/admin/audit?action=delete", auditor...).json(t, &page)
+	var got []int
+	for _, r := range page.Records {
+		got = append(got, r.Status)
+	}
+	if want := []int{403, 200, 200, 404}; !slices.Equal(got, want) {
+		t.Fatalf("DELETE records have statuses %v, want %v", got, want)
 	}
 }

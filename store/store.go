@@ -17,6 +17,26 @@ import (
 // ErrNotFound is returned when a status or object does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrNotOwner is returned when an Author may not change an object: it
+// belongs to another organization.
+var ErrNotOwner = errors.New("the object belongs to another organization")
+
+// Author is who writes. The organization that posts an object's first
+// version owns the object: only it, or an admin, adds versions to it or
+// deletes them. Ownership outlives deletion (a tombstone), so that a
+// deleted object cannot be posted again by another organization.
+type Author struct {
+	Org   string // the writer's organization; "" when authentication is off
+	Admin bool   // may change any organization's objects
+}
+
+// MayChange reports whether a may add versions to, or delete versions of,
+// an object owned by owner; known is false for an object stored before
+// owners were recorded, which only an admin may change.
+func (a Author) MayChange(owner string, known bool) bool {
+	return a.Admin || known && owner == a.Org
+}
+
 // Store keeps STIX objects per collection, and the status of every POST.
 //
 // Within a collection every stored object version gets a date_added that is
@@ -30,11 +50,13 @@ type Store interface {
 	// against the versions stored (a version after a revoked one, one that
 	// changes created_by_ref or created, a second marking definition): Add
 	// appends those to st.Failures and rec.Refused, after what the caller
-	// put there. Add sets st.Successes (one Detail per other object, in objs
+	// put there, as it does new versions of an object (or one deleted) that
+	// by may not change (Author.MayChange); by owns the objects it adds
+	// first. Add sets st.Successes (one Detail per other object, in objs
 	// order) and rec.Stored and rec.Unchanged. A nil rec
 	// appends nothing to the audit log: benchmarks measure the log's cost
 	// so; the server always passes one.
-	Add(ctx context.Context, collection string, objs []Object, st *Status, rec *audit.Record) error
+	Add(ctx context.Context, collection string, by Author, objs []Object, st *Status, rec *audit.Record) error
 
 	// Query finds the object versions in collection that match q, in
 	// ascending date_added order, at most q.Limit of them, and calls fn with
@@ -45,9 +67,10 @@ type Store interface {
 	// Delete removes the versions of object id that match versions and
 	// specVersions (as in Query, except that nil specVersions means every
 	// spec_version), and appends rec, listing them in rec.Deleted, in the
-	// same transaction. It returns how many it removed, or ErrNotFound (and
-	// appends nothing) when the collection holds no such object.
-	Delete(ctx context.Context, collection, id string, versions VersionMatch, specVersions []string, rec *audit.Record) (int, error)
+	// same transaction. It returns how many it removed, or, appending
+	// nothing, ErrNotFound when no stored version matches and ErrNotOwner
+	// when by may not change the object (Author.MayChange).
+	Delete(ctx context.Context, collection string, by Author, id string, versions VersionMatch, specVersions []string, rec *audit.Record) (int, error)
 
 	// Status returns the status recorded by Add, or ErrNotFound.
 	Status(ctx context.Context, id string) (Status, error)

@@ -37,7 +37,7 @@ func openBench(b *testing.B) *Store {
 func load(b *testing.B, s *Store, n int) {
 	for first := 0; first < n; first += 1000 {
 		objs := synthObjects(b, first, min(1000, n-first))
-		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(first)}, &audit.Record{}); err != nil {
+		if err := s.Add(context.Background(), "c", store.Author{Admin: true}, objs, &store.Status{ID: fmt.Sprint(first)}, &audit.Record{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -56,7 +56,7 @@ func BenchmarkAdd(b *testing.B) {
 		if i >= len(batches) { // fresh versions, so nothing is a duplicate
 			objs = synthObjects(b, i*1000, 1000)
 		}
-		if err := s.Add(context.Background(), "c", objs, &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
+		if err := s.Add(context.Background(), "c", store.Author{Admin: true}, objs, &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
 			b.Fatal(err)
 		}
 	}

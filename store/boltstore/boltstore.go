@@ -11,6 +11,7 @@
 //	  objects      date_added (8) → record: id, version, spec_version, raw JSON
 //	  ids          id 0x00 version (12) → date_added (8) + spec_version
 //	  types        type 0x00 date_added (8) → empty
+//	  owners       id → the organization that owns it (kept after a delete)
 //	audit              seq (8) → JSON of audit.Record, hash-chained
 //	audit_checkpoints  seq (8) → JSON of audit.Checkpoint, signed
 //
@@ -74,6 +75,7 @@ var (
 	bucketObjects     = []byte("objects")
 	bucketIDs         = []byte("ids")
 	bucketTypes       = []byte("types")
+	bucketOwners      = []byte("owners")
 	keySchema         = []byte("schema")
 	keyLastAdded      = []byte("last_added")
 	keyCount          = []byte("count") // object versions in the collection
@@ -221,6 +223,7 @@ func (s *Store) Close() error {
 // collection is one collection's buckets inside a transaction.
 type collection struct {
 	root, objects, ids, types *bolt.Bucket
+	owners                    *bolt.Bucket // nil in a file written before owners were recorded
 }
 
 func openCollection(tx *bolt.Tx, id string) (collection, bool) {
@@ -228,7 +231,16 @@ func openCollection(tx *bolt.Tx, id string) (collection, bool) {
 	if root == nil {
 		return collection{}, false
 	}
-	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes)}, true
+	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes), root.Bucket(bucketOwners)}, true
+}
+
+// owner returns the organization that owns object id, if one is recorded.
+func (c collection) owner(id string) (string, bool) {
+	if c.owners == nil {
+		return "", false
+	}
+	v := c.owners.Get([]byte(id))
+	return string(v), v != nil
 }
 
 func createCollection(tx *bolt.Tx, id string) (collection, error) {
@@ -240,7 +252,7 @@ func createCollection(tx *bolt.Tx, id string) (collection, error) {
 	for _, b := range []struct {
 		dst  **bolt.Bucket
 		name []byte
-	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}} {
+	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}, {&c.owners, bucketOwners}} {
 		if *b.dst, err = root.CreateBucketIfNotExists(b.name); err != nil {
 			return collection{}, err
 		}
@@ -252,7 +264,7 @@ func createCollection(tx *bolt.Tx, id string) (collection, error) {
 }
 
 // Add implements store.Store.
-func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Object, st *store.Status, audited *audit.Record) error {
+func (s *Store) Add(ctx context.Context, collectionID string, by store.Author, objs []store.Object, st *store.Status, audited *audit.Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -276,7 +288,7 @@ func (s *Store) Add(ctx context.Context, collectionID string, objs []store.Objec
 		}
 		now := uint64(max(s.now().UnixMicro(), 0))
 		for _, o := range objs {
-			detail, outcome, err := c.add(o, max(now, last+1))
+			detail, outcome, err := c.add(by, o, max(now, last+1))
 			if err != nil {
 				return fmt.Errorf("collection %s: object %s: %w", collectionID, o.ID, err)
 			}
@@ -321,8 +333,14 @@ const (
 
 // add stores one object version at date_added unless that version is
 // already there or may not join the stored ones, and reports which happened.
-func (c collection) add(o store.Object, dateAdded uint64) (store.Detail, outcome, error) {
+func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (store.Detail, outcome, error) {
 	versions := c.versionsOf(c.ids.Cursor(), o.ID, nil)
+	refuse := func(problem string) (store.Detail, outcome, error) {
+		if o.Where != "" {
+			problem = o.Where + ": " + problem
+		}
+		return store.Detail{ID: o.ID, Version: o.VersionText, Message: problem}, refused, nil
+	}
 	if o.Version.IsZero() {
 		// Unversioned objects (cyber-observables) have one version: the first post.
 		if len(versions) > 0 {
@@ -337,12 +355,24 @@ func (c collection) add(o store.Object, dateAdded uint64) (store.Detail, outcome
 			return store.Detail{ID: o.ID, Version: o.VersionText, Message: "already added"}, unchanged, nil
 		}
 	}
+	owner, known := c.owner(o.ID)
+	switch {
+	case known && !by.MayChange(owner, known):
+		if len(versions) == 0 {
+			return refuse(fmt.Sprintf("%s was deleted by its owner, organization %s; only %s may post it again", o.ID, orNone(owner), orNone(owner)))
+		}
+		return refuse(fmt.Sprintf("%s belongs to organization %s: only %s (or an admin) makes new versions of it", o.ID, orNone(owner), orNone(owner)))
+	case !known && len(versions) > 0 && !by.MayChange(owner, known):
+		return refuse(fmt.Sprintf("%s was stored before the hub recorded owners: only an admin makes new versions of it", o.ID))
+	}
 	if len(versions) > 0 {
 		if problem := c.versioningProblem(o, versions); problem != "" {
-			if o.Where != "" {
-				problem = o.Where + ": " + problem
-			}
-			return store.Detail{ID: o.ID, Version: o.VersionText, Message: problem}, refused, nil
+			return refuse(problem)
+		}
+	}
+	if !known {
+		if err := c.owners.Put([]byte(o.ID), []byte(by.Org)); err != nil {
+			return store.Detail{}, stored, err
 		}
 	}
 	addedKey := be64(dateAdded)
@@ -445,7 +475,7 @@ func (s *Store) Status(ctx context.Context, id string) (store.Status, error) {
 }
 
 // Delete implements store.Store.
-func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.VersionMatch, specVersions []string, rec *audit.Record) (int, error) {
+func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author, id string, vm store.VersionMatch, specVersions []string, rec *audit.Record) (int, error) {
 	removed := 0
 	err := s.write(func(tx *bolt.Tx) error {
 		removed, rec.Deleted = 0, nil
@@ -456,6 +486,12 @@ func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.Ve
 		versions := c.versionsOf(c.ids.Cursor(), id, nil)
 		if len(versions) == 0 {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
+		}
+		if owner, known := c.owner(id); !by.MayChange(owner, known) {
+			if !known {
+				return fmt.Errorf("object %s was stored before the hub recorded owners; only an admin may delete it: %w", id, store.ErrNotOwner)
+			}
+			return fmt.Errorf("object %s belongs to organization %s; only %s or an admin may delete it: %w", id, orNone(owner), orNone(owner), store.ErrNotOwner)
 		}
 		if specVersions == nil {
 			for _, v := range versions {
@@ -487,6 +523,9 @@ func (s *Store) Delete(ctx context.Context, collectionID, id string, vm store.Ve
 			}
 			removed++
 			rec.Deleted = append(rec.Deleted, audit.ObjectVersion{ID: id, Version: v.text})
+		}
+		if removed == 0 {
+			return fmt.Errorf("no version of object %s matches: %w", id, store.ErrNotFound)
 		}
 		if err := c.addCount(-removed); err != nil {
 			return err

@@ -34,7 +34,7 @@ func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		obj := storetest.Obj("indicator--11111111-1111-4111-8111-11111111111"+string(rune('0'+i)), "2020-10-01T00:00:00.000Z")
-		if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: string(rune('a' + i))}, &audit.Record{}); err != nil {
+		if err := s.Add(ctx, "c", store.Author{Admin: true}, []store.Object{obj}, &store.Status{ID: string(rune('a' + i))}, &audit.Record{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +59,7 @@ func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	obj := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
-	if err := s.Add(ctx, "c", []store.Object{obj}, &store.Status{ID: "st"}, &audit.Record{}); err != nil {
+	if err := s.Add(ctx, "c", store.Author{Admin: true}, []store.Object{obj}, &store.Status{ID: "st"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "another process holds it") {

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 		{"UnknownCollectionIsEmpty", testUnknownCollection},
 		{"ConcurrentWritersGetDistinctDateAdded", testConcurrentWriters},
 		{"VersioningRulesAgainstStoredVersions", testVersioningRules},
+		{"OnlyTheOwnerOrAnAdminChangesAnObject", testOwnership},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +70,14 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 	}
 }
 
+// member writes most of the suite's objects; other and admin test
+// ownership.
+var (
+	member = store.Author{Org: "fbi"}
+	other  = store.Author{Org: "google"}
+	admin  = store.Author{Org: "dhs", Admin: true}
+)
+
 // testKey signs the suite's checkpoints.
 var testKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 
@@ -95,7 +104,7 @@ func Obj(id, version string) store.Object {
 func add(t *testing.T, s store.Store, objs ...store.Object) *store.Status {
 	t.Helper()
 	st := &store.Status{ID: fmt.Sprintf("status-%d", time.Now().UnixNano()), Collection: coll, Total: len(objs)}
-	if err := s.Add(ctx, coll, objs, st, &audit.Record{Action: audit.ActionWrite}); err != nil {
+	if err := s.Add(ctx, coll, member, objs, st, &audit.Record{Action: audit.ActionWrite}); err != nil {
 		t.Fatalf("Add: %v", err)
 	}
 	return st
@@ -331,13 +340,13 @@ func testUnversioned(t *testing.T, s store.Store) {
 
 func testDelete(t *testing.T, s store.Store) {
 	add(t, s, Obj(ind1, v1), Obj(ind1, v2), Obj(ind1, v3), Obj(mal1, v1))
-	n, err := s.Delete(ctx, coll, ind1, store.VersionMatch{First: true}, nil, &audit.Record{})
+	n, err := s.Delete(ctx, coll, member, ind1, store.VersionMatch{First: true}, nil, &audit.Record{})
 	if err != nil || n != 1 {
 		t.Fatalf("delete first = %d, %v", n, err)
 	}
 	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}, Types: []string{"indicator"}})
 	want(t, got, entry{ID: ind1, Version: v2}, entry{ind1, v3})
-	n, err = s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil, &audit.Record{})
+	n, err = s.Delete(ctx, coll, member, ind1, store.VersionMatch{All: true}, nil, &audit.Record{})
 	if err != nil || n != 2 {
 		t.Fatalf("delete all = %d, %v", n, err)
 	}
@@ -348,10 +357,10 @@ func testDelete(t *testing.T, s store.Store) {
 	want(t, got, entry{mal1, v1})
 	got, _ = query(t, s, store.Query{Types: []string{"indicator"}})
 	want(t, got)
-	if _, err := s.Delete(ctx, coll, ind1, store.VersionMatch{All: true}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Delete(ctx, coll, member, ind1, store.VersionMatch{All: true}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete of a deleted object: %v, want ErrNotFound", err)
 	}
-	if _, err := s.Delete(ctx, "no-such-collection", mal1, store.VersionMatch{All: true}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Delete(ctx, "no-such-collection", member, mal1, store.VersionMatch{All: true}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete in unknown collection: %v, want ErrNotFound", err)
 	}
 	// A deleted version can be posted again.
@@ -370,7 +379,7 @@ func testStatus(t *testing.T, s store.Store) {
 		RequestTime: time.Date(2026, 11, 3, 12, 0, 0, 1000, time.UTC), Total: 2,
 		Failures: []store.Detail{{ID: "bad", Message: "id: missing"}},
 	}
-	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1)}, st, &audit.Record{}); err != nil {
+	if err := s.Add(ctx, coll, member, []store.Object{Obj(ind1, v1)}, st, &audit.Record{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Status(ctx, st.ID)
@@ -409,7 +418,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 					objs = append(objs, Obj(fmt.Sprintf("indicator--%04d%04d-%04d-4000-8000-000000000000", w, b, i), v1))
 				}
 				st := &store.Status{ID: fmt.Sprintf("w%d-b%d", w, b), Total: batch}
-				if err := s.Add(ctx, coll, objs, st, &audit.Record{}); err != nil {
+				if err := s.Add(ctx, coll, member, objs, st, &audit.Record{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -477,19 +486,19 @@ func testAuditChain(t *testing.T, s store.Store) {
 func testAuditOfWrites(t *testing.T, s store.Store) {
 	rec := &audit.Record{Action: audit.ActionWrite, Status: 202}
 	st := &store.Status{ID: "s1", Total: 2}
-	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1), Obj(ind2, v1)}, st, rec); err != nil {
+	if err := s.Add(ctx, coll, member, []store.Object{Obj(ind1, v1), Obj(ind2, v1)}, st, rec); err != nil {
 		t.Fatal(err)
 	}
 	rec2 := &audit.Record{Action: audit.ActionWrite, Status: 202}
-	if err := s.Add(ctx, coll, []store.Object{Obj(ind1, v1), Obj(ind1, v2)}, &store.Status{ID: "s2"}, rec2); err != nil {
+	if err := s.Add(ctx, coll, member, []store.Object{Obj(ind1, v1), Obj(ind1, v2)}, &store.Status{ID: "s2"}, rec2); err != nil {
 		t.Fatal(err)
 	}
 	del := &audit.Record{Action: audit.ActionDelete, Status: 200}
-	if _, err := s.Delete(ctx, coll, ind2, store.VersionMatch{All: true}, nil, del); err != nil {
+	if _, err := s.Delete(ctx, coll, member, ind2, store.VersionMatch{All: true}, nil, del); err != nil {
 		t.Fatal(err)
 	}
 	missing := &audit.Record{Action: audit.ActionDelete}
-	if _, err := s.Delete(ctx, coll, ind2, store.VersionMatch{All: true}, nil, missing); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Delete(ctx, coll, member, ind2, store.VersionMatch{All: true}, nil, missing); !errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)
 	}
 	got := records(t, s)
@@ -618,7 +627,7 @@ func testVersioningRules(t *testing.T, s store.Store) {
 	} {
 		rec := &audit.Record{}
 		st := &store.Status{ID: "st-" + tt.name, Failures: []store.Detail{{ID: "validated", Message: "refused before"}}}
-		if err := s.Add(ctx, coll, []store.Object{tt.obj}, st, rec); err != nil {
+		if err := s.Add(ctx, coll, member, []store.Object{tt.obj}, st, rec); err != nil {
 			t.Fatal(err)
 		}
 		if tt.want == "" {
@@ -685,4 +694,51 @@ func testReadyAndBackup(t *testing.T, s store.Store) {
 	if err != nil || n == 0 || int64(buf.Len()) != n {
 		t.Fatalf("Backup = %d bytes (%d written), %v", n, buf.Len(), err)
 	}
+}
+
+func testOwnership(t *testing.T, s store.Store) {
+	add(t, s, Obj(ind1, v1), Obj(ind2, v1))
+	post := func(by store.Author, o store.Object) (store.Status, *audit.Record) {
+		t.Helper()
+		st, rec := store.Status{ID: fmt.Sprintf("st-%d", time.Now().UnixNano())}, &audit.Record{}
+		if err := s.Add(ctx, coll, by, []store.Object{o}, &st, rec); err != nil {
+			t.Fatal(err)
+		}
+		return st, rec
+	}
+	// Another organization can neither add a version nor delete one.
+	if st, rec := post(other, Obj(ind1, v2)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "belongs to organization fbi") || len(rec.Refused) != 1 {
+		t.Fatalf("another organization's version: %+v", st)
+	}
+	rec := &audit.Record{}
+	if _, err := s.Delete(ctx, coll, other, ind1, store.VersionMatch{All: true}, nil, rec); !errors.Is(err, store.ErrNotOwner) || len(rec.Deleted) != 0 {
+		t.Fatalf("another organization's delete: %v, deleted %v", err, rec.Deleted)
+	}
+	// The owner and an admin can.
+	if st, _ := post(member, Obj(ind1, v2)); len(st.Successes) != 1 {
+		t.Fatalf("the owner's version: %+v", st)
+	}
+	if st, _ := post(admin, Obj(ind1, v3)); len(st.Successes) != 1 {
+		t.Fatalf("an admin's version: %+v", st)
+	}
+	if n, err := s.Delete(ctx, coll, admin, ind2, store.VersionMatch{All: true}, nil, &audit.Record{}); err != nil || n != 1 {
+		t.Fatalf("an admin's delete = %d, %v", n, err)
+	}
+	// A delete that matches no version removes nothing and records nothing.
+	if _, err := s.Delete(ctx, coll, member, ind1, store.VersionMatch{At: []time.Time{time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil, &audit.Record{}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a delete matching nothing: %v, want ErrNotFound", err)
+	}
+	if n, err := s.Delete(ctx, coll, member, ind1, store.VersionMatch{All: true}, nil, &audit.Record{}); err != nil || n != 3 {
+		t.Fatalf("the owner's delete = %d, %v", n, err)
+	}
+	// The deleted object keeps its owner: another organization cannot post
+	// it again, the owner can.
+	if st, _ := post(other, Obj(ind1, v1)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "deleted by its owner, organization fbi") {
+		t.Fatalf("another organization re-posting a deleted object: %+v", st)
+	}
+	if st, _ := post(member, Obj(ind1, v1)); len(st.Successes) != 1 {
+		t.Fatalf("the owner re-posting: %+v", st)
+	}
+	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
+	want(t, got, entry{ind1, v1})
 }
