@@ -5,7 +5,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -36,8 +38,18 @@ func HashAPIKey(secret string) string {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(sum))
 }
 
+// argonSlots bounds how many argon2id checks run at once: each takes 19
+// MiB, and a burst of wrong secrets must not take the hub's memory with it.
+var argonSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// decoyHash is checked when a key is unknown, so that a miss costs the same
+// time whether the key name exists or not.
+var decoyHash = sync.OnceValue(func() string { return HashAPIKey("decoy") })
+
 // checkAPIKey reports whether secret matches an argon2id PHC hash.
 func checkAPIKey(hash, secret string) bool {
+	argonSlots <- struct{}{}
+	defer func() { <-argonSlots }()
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return false

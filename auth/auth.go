@@ -49,10 +49,17 @@ var ErrUnauthenticated = errors.New("authentication failed")
 
 // Authenticator establishes the principal behind a request.
 type Authenticator interface {
-	Authenticate(r *http.Request) (Principal, error)
+	// Authenticate asks gate before it checks an API key's secret, unless
+	// the same credentials passed before.
+	Authenticate(r *http.Request, gate Gate) (Principal, error)
 	// Challenges are the WWW-Authenticate values of a 401.
 	Challenges() []string
 }
+
+// Gate is asked before an API key's secret is checked: it gets the key
+// ("org/name") and returns done, to be told whether the check passed, or an
+// error that refuses the request unchecked (it is returned as is).
+type Gate func(apiKey string) (done func(passed bool), err error)
 
 // Policy decides access to collections and to what may be posted in them.
 type Policy interface {

@@ -72,7 +72,7 @@ func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
 
 // Authenticate implements Authenticator: Bearer (or Token) JWTs, and Basic
 // with an API key or a JWT as the password.
-func (a *Authority) Authenticate(r *http.Request) (Principal, error) {
+func (a *Authority) Authenticate(r *http.Request, gate Gate) (Principal, error) {
 	if a.cfg.Auth.Mode == "none" {
 		return Principal{Subject: "anonymous", Roles: config.Roles, Method: MethodNone}, nil
 	}
@@ -96,7 +96,7 @@ func (a *Authority) Authenticate(r *http.Request) (Principal, error) {
 		if looksLikeJWT(secret) {
 			return a.verifyToken(secret)
 		}
-		return a.verifyAPIKey(user, secret)
+		return a.verifyAPIKey(user, secret, gate)
 	}
 	return Principal{}, refuse("malformed", "unsupported authorization scheme %q", scheme)
 }
@@ -108,12 +108,40 @@ func looksLikeJWT(s string) bool {
 // verifyAPIKey checks user ("org/name", or "name" when no other
 // organization has a key of that name) and secret against the hashes in the
 // config. Successes are remembered, so that a client polling page by page
-// does not pay for argon2id on every request.
-func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
+// does not pay for argon2id on every request; anything else asks gate
+// first. An unknown key costs as much as a wrong secret, and is answered
+// the same, so that key names cannot be enumerated.
+func (a *Authority) verifyAPIKey(user, secret string, gate Gate) (Principal, error) {
 	sum := sha256.Sum256([]byte("api-key\x00" + user + "\x00" + secret))
 	if p, ok := a.remembered(sum); ok {
 		return p, nil
 	}
+	orgID, key := a.apiKey(user)
+	name := user
+	if key != nil {
+		name = orgID + "/" + key.Name
+	}
+	done, err := gate(truncate(name, 128))
+	if err != nil {
+		return Principal{}, err
+	}
+	hash := decoyHash()
+	if key != nil {
+		hash = key.Hash
+	}
+	passed := checkAPIKey(hash, secret) && key != nil
+	done(passed)
+	if !passed {
+		return Principal{}, refuse("api_key", "unknown API key or wrong secret (the user is org/keyname)")
+	}
+	p := Principal{Org: orgID, Subject: "api-key:" + key.Name, Roles: key.Roles, Method: MethodAPIKey}
+	a.remember(sum, p, time.Time{})
+	return p, nil
+}
+
+// apiKey finds the key user names: "org/name", or "name" when exactly one
+// organization has a key of that name.
+func (a *Authority) apiKey(user string) (string, *config.APIKey) {
 	orgID, name, qualified := strings.Cut(user, "/")
 	if !qualified {
 		orgID, name = "", user
@@ -127,18 +155,13 @@ func (a *Authority) verifyAPIKey(user, secret string) (Principal, error) {
 		for j := range org.APIKeys {
 			if org.APIKeys[j].Name == name {
 				if found != nil {
-					return Principal{}, refuse("api_key", "API key name %q is used by several organizations: give the user as org/name", name)
+					return "", nil // ambiguous
 				}
 				found, orgID = &org.APIKeys[j], org.ID
 			}
 		}
 	}
-	if found == nil || !checkAPIKey(found.Hash, secret) {
-		return Principal{}, refuse("api_key", "unknown API key or wrong secret")
-	}
-	p := Principal{Org: orgID, Subject: "api-key:" + name, Roles: found.Roles, Method: MethodAPIKey}
-	a.remember(sum, p, time.Time{})
-	return p, nil
+	return orgID, found
 }
 
 // remembered returns the principal of a credential checked before, if it

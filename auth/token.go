@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/taxiihub/taxiihub/config"
@@ -83,9 +84,31 @@ func (r *Refusal) Error() string { return ErrUnauthenticated.Error() + ": " + r.
 // Unwrap makes a Refusal an ErrUnauthenticated.
 func (r *Refusal) Unwrap() error { return ErrUnauthenticated }
 
-// refuse builds a Refusal.
+// refuse builds a Refusal. Its string arguments come from the caller (a
+// kid, an issuer, a scheme): each is cut to maxShown bytes, so that a
+// refusal never carries more than a line of what was sent.
 func refuse(reason, format string, args ...any) error {
+	for i, arg := range args {
+		if s, ok := arg.(string); ok {
+			args[i] = truncate(s, maxShown)
+		}
+	}
 	return &Refusal{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// maxShown bounds each piece of a request a refusal repeats.
+const maxShown = 64
+
+// truncate cuts s to at most n bytes, on a character boundary, marking the
+// cut with "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // tokenHeader reads a JWT's header without trusting it: it only picks the

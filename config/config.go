@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -31,6 +32,11 @@ type Config struct {
 	MaxPageSize      int            `yaml:"max_page_size"`      // larger limits are clamped to it
 	TLS              TLS            `yaml:"tls"`
 	InsecureHTTP     bool           `yaml:"insecure_http"` // allow plain HTTP off loopback (behind a TLS proxy)
+	// TrustedProxies are the networks (CIDRs or addresses) of the reverse
+	// proxies in front of the hub. Only a connection from one of them has
+	// its X-Forwarded-For believed, for the failure limiter, the audit log
+	// and metrics.access: loopback.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	Auth             Auth           `yaml:"auth"`
 	Audit            Audit          `yaml:"audit"`
 	Metrics          Metrics        `yaml:"metrics"`
@@ -297,6 +303,11 @@ func (c *Config) Validate() error {
 	if err := c.validateTLS(); err != nil {
 		return err
 	}
+	for i, p := range c.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			return fmt.Errorf("trusted_proxies[%d]: %q is not a CIDR (10.0.0.0/8) or an address", i, p)
+		}
+	}
 	if c.Metrics.Access != "loopback" && c.Metrics.Access != "admin" {
 		return fmt.Errorf(`metrics.access: %q must be "loopback" or "admin"`, c.Metrics.Access)
 	}
@@ -552,6 +563,30 @@ func (c *Config) validateTLS() error {
 		}
 	}
 	return nil
+}
+
+// Proxies are TrustedProxies, parsed.
+func (c *Config) Proxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if prefix, err := parsePrefix(p); err == nil {
+			out = append(out, prefix)
+		}
+	}
+	return out
+}
+
+// parsePrefix reads a CIDR, or one address as a prefix of its full length.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), nil
 }
 
 // loopback reports whether a listen address is on the loopback interface.

@@ -108,6 +108,7 @@ func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 		{"token mode without audience", strings.Replace(minimal, "auth: {mode: none}", "", 1), "auth.audience"},
 		{"unsupported auth mode", strings.Replace(minimal, "mode: none", "mode: jwt", 1), "auth.mode"},
 		{"negative size", "max_content_length: -1\n" + minimal, "max_content_length"},
+		{"trusted proxy not a network", "trusted_proxies: [10.0.0.0/33]\n" + minimal, "trusted_proxies[0]"},
 		{"page sizes", "default_page_size: 50\nmax_page_size: 10\n" + minimal, "max_page_size"},
 		{"no roots", "auth: {mode: none}\n", "api_roots"},
 		{"bad path", strings.Replace(minimal, "path: election2020", "path: a/b", 1), "api_roots[0].path"},

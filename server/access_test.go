@@ -16,7 +16,7 @@ type headerAuth struct{}
 
 func (headerAuth) Challenges() []string { return []string{`Bearer realm="test"`} }
 
-func (headerAuth) Authenticate(r *http.Request) (auth.Principal, error) {
+func (headerAuth) Authenticate(r *http.Request, _ auth.Gate) (auth.Principal, error) {
 	if r.Header.Get("X-Test-Panic") != "" {
 		panic("authenticator exploded")
 	}

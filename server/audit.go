@@ -125,7 +125,7 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 		Subject:    p.Subject,
 		TokenID:    p.TokenID,
 		AuthMethod: method,
-		RemoteAddr: remoteHost(r),
+		RemoteAddr: clientAddr(c),
 		UserAgent:  truncateText(r.UserAgent(), 256),
 		Method:     r.Method,
 		Path:       truncateText(requestPath(c), 1024),

@@ -303,18 +303,6 @@ func TestAuth_AntiSpoofingAndTLPCeiling(t *testing.T) {
 	}
 }
 
-func TestAuth_FailingAddressIsSlowedDown(t *testing.T) {
-	h := newHub(t, withTokens(newOrgKeys(t)))
-	var last response
-	for range 12 {
-		last = h.get(objectsPath, bearer("garbage")...)
-	}
-	errorBody(t, last, http.StatusTooManyRequests)
-	if last.header.Get("Retry-After") == "" {
-		t.Error("429 without Retry-After")
-	}
-}
-
 func TestAuth_ReloadChangesPolicyWithoutRestart(t *testing.T) {
 	keys := newOrgKeys(t)
 	h := newHub(t, withTokens(keys))

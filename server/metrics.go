@@ -107,7 +107,7 @@ func (s *Server) requireMetricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.config().Metrics.Access == "admin" {
 			return s.authenticate(requireRole(auth.RoleAdmin)(next))(c)
 		}
-		if ip := net.ParseIP(remoteHost(c.Request())); ip == nil || !ip.IsLoopback() {
+		if ip := net.ParseIP(clientAddr(c)); ip == nil || !ip.IsLoopback() {
 			return newError(http.StatusForbidden, "metrics and profiles are served to loopback clients only (metrics.access: loopback)")
 		}
 		return next(c)

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/auth"
@@ -12,20 +15,28 @@ import (
 
 const principalKey = "taxiihub.principal"
 
-// authenticate establishes the request's principal or answers 401. An
-// address that keeps failing is slowed down with 429s.
+// authenticate establishes the request's principal or answers 401. An API
+// key or a network whose secrets keep failing is slowed down with 429s
+// (see failureLimiter); nothing else is.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		addr := remoteHost(c.Request())
-		if wait := s.failures.wait(addr); wait > 0 {
-			e := newError(http.StatusTooManyRequests, "too many failed authentications from this address; retry later")
-			e.header = http.Header{"Retry-After": {strconv.Itoa(int(wait.Seconds()) + 1)}}
-			return e
-		}
 		st := s.state.Load()
-		p, err := st.authn.Authenticate(c.Request())
+		network := sourceNetwork(clientAddr(c))
+		p, err := st.authn.Authenticate(c.Request(), func(apiKey string) (func(bool), error) {
+			release, wait := s.failures.reserve("key:"+apiKey, network)
+			if wait > 0 {
+				s.metrics.authRefusals.WithLabelValues("throttled").Inc()
+				e := newError(http.StatusTooManyRequests, "too many failed secrets for this API key or from this network; retry later")
+				e.header = http.Header{"Retry-After": {strconv.Itoa(int(wait.Seconds()) + 1)}}
+				return nil, e
+			}
+			return release, nil
+		})
+		var throttled *apiError
+		if errors.As(err, &throttled) {
+			return throttled
+		}
 		if err != nil {
-			s.failures.failed(addr)
 			s.metrics.authRefused(err)
 			e := newError(http.StatusUnauthorized, "%v", err)
 			if !errors.Is(err, auth.ErrUnauthenticated) {
@@ -39,14 +50,50 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// remoteHost is the address the connection comes from. Forwarding headers
-// are not trusted: anyone can send them.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+const clientKey = "taxiihub.client"
+
+// clientAddress finds the address of the client behind the request: the
+// connection's, or, when that is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one. Anyone can send X-Forwarded-For, so it
+// is read only from the proxies the config names.
+func (s *Server) clientAddress(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		c.Set(clientKey, forwardedFor(host, r.Header.Values("X-Forwarded-For"), s.state.Load().proxies))
+		return next(c)
 	}
-	return host
+}
+
+// forwardedFor walks X-Forwarded-For from the nearest hop back while each
+// hop is a trusted proxy, and returns the first that is not.
+func forwardedFor(peer string, headers []string, proxies []netip.Prefix) string {
+	trusted := func(addr string) bool {
+		ip, err := netip.ParseAddr(addr)
+		return err == nil && slices.ContainsFunc(proxies, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) })
+	}
+	client := peer
+	var hops []string
+	for _, h := range headers {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0 && trusted(client); i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break // not an address: the hops before it cannot be believed
+		}
+		client = hop
+	}
+	return client
+}
+
+// clientAddr is the client's address, as clientAddress found it.
+func clientAddr(c echo.Context) string {
+	addr, _ := c.Get(clientKey).(string)
+	return addr
 }
 
 func principal(c echo.Context) auth.Principal {

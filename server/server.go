@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
@@ -44,9 +45,10 @@ type Server struct {
 
 // state is what a configuration reload replaces, all at once.
 type state struct {
-	cfg    *config.Config
-	authn  auth.Authenticator
-	policy auth.Policy
+	cfg     *config.Config
+	authn   auth.Authenticator
+	policy  auth.Policy
+	proxies []netip.Prefix // cfg.TrustedProxies
 }
 
 // New builds the whole hub for cfg.
@@ -86,7 +88,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // from it, in force for every request that starts afterwards. Requests in
 // flight finish under the old one.
 func (s *Server) Reload(cfg *config.Config, authn auth.Authenticator, policy auth.Policy) {
-	s.state.Store(&state{cfg: cfg, authn: authn, policy: policy})
+	s.state.Store(&state{cfg: cfg, authn: authn, policy: policy, proxies: cfg.Proxies()})
 }
 
 // config returns the configuration in force.

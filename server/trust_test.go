@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"slices"
 	"strings"
@@ -202,5 +203,93 @@ func TestTrust_MembersCannotEraseOrReplaceEachOthersObjects(t *testing.T) {
 	}
 	if want := []int{403, 200, 200, 404}; !slices.Equal(got, want) {
 		t.Fatalf("DELETE records have statuses %v, want %v", got, want)
+	}
+}
+
+func basicAuth(user, secret string) []string {
+	return []string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))}
+}
+
+// The failure limiter throttles failing secrets, per API key and per source
+// network, and nothing else: not a request without credentials (a
+// challenge), not credentials that verified, not a member behind the same
+// proxy as an attacker.
+func TestTrust_FailingSecretsAreThrottledNotMembers(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t), func(c *config.Config) {
+		c.TrustedProxies = []string{"127.0.0.1"}
+	}))
+	sentinel := basicAuth("fbi/sentinel", sentinelSecret)
+	from := func(addr string, headers ...string) []string { return append([]string{"X-Forwarded-For", addr}, headers...) }
+
+	// A client that sends each request without credentials first, then
+	// again after the 401 challenge (.NET HttpClient, curl --anyauth).
+	for page := range 30 {
+		if res := h.get(objectsPath, from("198.51.100.7")...); res.status != http.StatusUnauthorized {
+			t.Fatalf("page %d without credentials = %d", page, res.status)
+		}
+		if res := h.get(objectsPath, from("198.51.100.7", sentinel...)...); res.status != http.StatusOK {
+			t.Fatalf("page %d with the API key = %d %s", page, res.status, res.body)
+		}
+	}
+
+	// Guessing the key's secret from one network: throttled after a burst.
+	var last response
+	for range 12 {
+		last = h.get(objectsPath, from("203.0.113.5", basicAuth("fbi/sentinel", "guess")...)...)
+	}
+	errorBody(t, last, http.StatusTooManyRequests)
+	if last.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	// The member's client, behind the same address, still gets in, with
+	// its key and with a token.
+	for _, creds := range [][]string{sentinel, hubToken(t, h, "fbi", "read")} {
+		if res := h.get(objectsPath, from("203.0.113.5", creds...)...); res.status != http.StatusOK {
+			t.Fatalf("a member behind the attacker's address = %d %s", res.status, res.body)
+		}
+	}
+	// Another network guessing other names is not slowed by the first.
+	if res := h.get(objectsPath, from("203.0.113.6", basicAuth("dhs/nosuch", "guess")...)...); res.status != http.StatusUnauthorized {
+		t.Fatalf("another network = %d", res.status)
+	}
+
+	// An unknown key name and a wrong secret are answered alike.
+	h.server.ResetAuthFailures()
+	unknown := errorBody(t, h.get(objectsPath, basicAuth("fbi/nosuch", "guess")...), http.StatusUnauthorized)
+	wrong := errorBody(t, h.get(objectsPath, basicAuth("fbi/sentinel", "guess")...), http.StatusUnauthorized)
+	if unknown != wrong {
+		t.Fatalf("unknown name %q, wrong secret %q", unknown, wrong)
+	}
+
+	// The audit log names the client behind the trusted proxy, and only
+	// behind it.
+	auditor := hubToken(t, h, "oversight", "audit")
+	var page auditPage
+	h.get("/admin/audit?limit=1000", auditor...).json(t, &page)
+	seen := map[string]bool{}
+	for _, r := range page.Records {
+		seen[r.RemoteAddr] = true
+	}
+	if !seen["203.0.113.5"] || !seen["198.51.100.7"] {
+		t.Fatalf("remote addresses recorded: %v", seen)
+	}
+}
+
+// X-Forwarded-For is believed only from the proxies the config names.
+func TestTrust_ForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	auditor := hubToken(t, h, "oversight", "audit")
+	for range 12 {
+		h.get(objectsPath, "X-Forwarded-For", "198.51.100.1", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("x/y:z")))
+	}
+	// Every guess came from 127.0.0.1, whatever the header said.
+	res := h.get(objectsPath, "X-Forwarded-For", "198.51.100.2", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("x/w:z")))
+	errorBody(t, res, http.StatusTooManyRequests)
+	var page auditPage
+	h.get("/admin/audit?limit=1000", auditor...).json(t, &page)
+	for _, r := range page.Records {
+		if r.RemoteAddr != "127.0.0.1" {
+			t.Fatalf("recorded address %q from a forged header", r.RemoteAddr)
+		}
 	}
 }
