@@ -22,26 +22,26 @@ import (
 
 // Config is the whole hub configuration.
 type Config struct {
-	Listen           string         `yaml:"listen"`
-	DataDir          string         `yaml:"data_dir"`
-	Title            string         `yaml:"title"`
-	Description      string         `yaml:"description"`
-	Contact          string         `yaml:"contact"`
-	MaxContentLength int64          `yaml:"max_content_length"` // bytes of a POST body
-	DefaultPageSize  int            `yaml:"default_page_size"`  // objects per page when no limit is asked
-	MaxPageSize      int            `yaml:"max_page_size"`      // larger limits are clamped to it
-	TLS              TLS            `yaml:"tls"`
-	InsecureHTTP     bool           `yaml:"insecure_http"` // allow plain HTTP off loopback (behind a TLS proxy)
+	Listen           string `yaml:"listen"`
+	DataDir          string `yaml:"data_dir"`
+	Title            string `yaml:"title"`
+	Description      string `yaml:"description"`
+	Contact          string `yaml:"contact"`
+	MaxContentLength int64  `yaml:"max_content_length"` // bytes of a POST body
+	DefaultPageSize  int    `yaml:"default_page_size"`  // objects per page when no limit is asked
+	MaxPageSize      int    `yaml:"max_page_size"`      // larger limits are clamped to it
+	TLS              TLS    `yaml:"tls"`
+	InsecureHTTP     bool   `yaml:"insecure_http"` // allow plain HTTP off loopback (behind a TLS proxy)
 	// TrustedProxies are the networks (CIDRs or addresses) of the reverse
 	// proxies in front of the hub. Only a connection from one of them has
 	// its X-Forwarded-For believed, for the failure limiter, the audit log
 	// and metrics.access: loopback.
-	TrustedProxies []string `yaml:"trusted_proxies"`
-	Auth             Auth           `yaml:"auth"`
-	Audit            Audit          `yaml:"audit"`
-	Metrics          Metrics        `yaml:"metrics"`
-	Organizations    []Organization `yaml:"organizations"`
-	APIRoots         []APIRoot      `yaml:"api_roots"`
+	TrustedProxies []string       `yaml:"trusted_proxies"`
+	Auth           Auth           `yaml:"auth"`
+	Audit          Audit          `yaml:"audit"`
+	Metrics        Metrics        `yaml:"metrics"`
+	Organizations  []Organization `yaml:"organizations"`
+	APIRoots       []APIRoot      `yaml:"api_roots"`
 }
 
 // Auth configures authentication.

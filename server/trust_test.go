@@ -219,7 +219,9 @@ func TestTrust_FailingSecretsAreThrottledNotMembers(t *testing.T) {
 		c.TrustedProxies = []string{"127.0.0.1"}
 	}))
 	sentinel := basicAuth("fbi/sentinel", sentinelSecret)
-	from := func(addr string, headers ...string) []string { return append([]string{"X-Forwarded-For", addr}, headers...) }
+	from := func(addr string, headers ...string) []string {
+		return append([]string{"X-Forwarded-For", addr}, headers...)
+	}
 
 	// A client that sends each request without credentials first, then
 	// again after the 401 challenge (.NET HttpClient, curl --anyauth).
