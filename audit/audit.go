@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Actions a request can perform.
@@ -30,22 +31,25 @@ const (
 // Record is what the hub remembers of one request. It never holds a
 // secret: no token, API key or Authorization header.
 type Record struct {
-	Seq        uint64    `json:"seq"`
-	Time       time.Time `json:"time"`
-	RequestID  string    `json:"request_id"`
-	Org        string    `json:"org,omitempty"`
-	Subject    string    `json:"subject,omitempty"`
-	TokenID    string    `json:"token_id,omitempty"`
-	AuthMethod string    `json:"auth_method"`
-	RemoteAddr string    `json:"remote_addr"`
-	UserAgent  string    `json:"user_agent,omitempty"`
-	Method     string    `json:"method"`
-	Path       string    `json:"path"`
-	APIRoot    string    `json:"api_root,omitempty"`
-	Collection string    `json:"collection,omitempty"`
-	Action     string    `json:"action"`
-	Status     int       `json:"status"`
-	Reason     string    `json:"reason,omitempty"`
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id"` // made by the hub, unique
+	// ClientRequestID is the X-Request-Id the client sent, if any: kept
+	// for correlation, never trusted to identify the record.
+	ClientRequestID string `json:"client_request_id,omitempty"`
+	Org             string `json:"org,omitempty"`
+	Subject         string `json:"subject,omitempty"`
+	TokenID         string `json:"token_id,omitempty"`
+	AuthMethod      string `json:"auth_method"`
+	RemoteAddr      string `json:"remote_addr"`
+	UserAgent       string `json:"user_agent,omitempty"`
+	Method          string `json:"method"`
+	Path            string `json:"path"`
+	APIRoot         string `json:"api_root,omitempty"`
+	Collection      string `json:"collection,omitempty"`
+	Action          string `json:"action"`
+	Status          int    `json:"status"`
+	Reason          string `json:"reason,omitempty"`
 
 	// Writes: the object versions stored, already there, and refused.
 	Stored    []ObjectVersion `json:"stored,omitempty"`
@@ -56,6 +60,9 @@ type Record struct {
 	Returned   int        `json:"returned,omitempty"`
 	AddedFirst *time.Time `json:"added_first,omitempty"`
 	AddedLast  *time.Time `json:"added_last,omitempty"`
+	// Omitted counts the object versions left out of the lists above to
+	// keep the record within MaxListed.
+	Omitted int `json:"omitted,omitempty"`
 
 	Prev string `json:"prev"` // hash of the previous record (hex)
 	Hash string `json:"hash"` // SHA-256 over Prev and the record's canonical encoding
@@ -70,9 +77,59 @@ type ObjectVersion struct {
 // Genesis is the Prev of the first record ever written.
 var Genesis = hex.EncodeToString(make([]byte, sha256.Size))
 
-// Seal links r after a record whose hash is prev and whose sequence number
-// is seq-1: it sets Seq, Prev and Hash.
+// Bounds on what a record holds: much of it comes from the client (paths,
+// user agents, token subjects, the ids of objects refused), and a record is
+// kept for years.
+const (
+	MaxField  = 1024  // bytes of any string field
+	MaxListed = 10000 // object versions listed, over all lists
+)
+
+// Bound cuts every string field to MaxField bytes (the user agent and the
+// client's request id to less) and the object lists to MaxListed entries
+// in all, counting what it left out in Omitted.
+func (r *Record) Bound() {
+	for _, f := range []struct {
+		s *string
+		n int
+	}{
+		{&r.RequestID, 64}, {&r.ClientRequestID, 64}, {&r.Org, 64}, {&r.Subject, 256}, {&r.TokenID, 128},
+		{&r.AuthMethod, 16}, {&r.RemoteAddr, 64}, {&r.UserAgent, 256}, {&r.Method, 16}, {&r.Path, MaxField},
+		{&r.APIRoot, 256}, {&r.Collection, 256}, {&r.Action, 16}, {&r.Reason, MaxField},
+	} {
+		*f.s = cut(*f.s, f.n)
+	}
+	room := MaxListed
+	for _, list := range []*[]ObjectVersion{&r.Stored, &r.Unchanged, &r.Refused, &r.Deleted} {
+		if len(*list) > room {
+			r.Omitted += len(*list) - room
+			*list = (*list)[:room]
+		}
+		room -= len(*list)
+		for i := range *list {
+			v := &(*list)[i]
+			v.ID, v.Version = cut(v.ID, 300), cut(v.Version, 64)
+		}
+	}
+}
+
+// cut shortens s to at most n bytes, on a character boundary, marking the
+// cut with "…".
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	n -= len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Seal bounds r (Bound) and links it after a record whose hash is prev and
+// whose sequence number is seq-1: it sets Seq, Prev and Hash.
 func (r *Record) Seal(seq uint64, prev string) {
+	r.Bound()
 	r.Seq, r.Prev, r.Hash = seq, prev, ""
 	r.Hash = r.computeHash()
 }

@@ -119,22 +119,23 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 		method = "none"
 	}
 	rec := &audit.Record{
-		Time:       start,
-		RequestID:  requestID(c),
-		Org:        p.Org,
-		Subject:    p.Subject,
-		TokenID:    p.TokenID,
-		AuthMethod: method,
-		RemoteAddr: clientAddr(c),
-		UserAgent:  truncateText(r.UserAgent(), 256),
-		Method:     r.Method,
-		Path:       truncateText(requestPath(c), 1024),
-		APIRoot:    c.Param("root"),
-		Collection: n.collection,
-		Action:     actionOf(c),
-		Status:     status,
-		Reason:     reason,
-		Returned:   n.returned,
+		Time:            start,
+		RequestID:       requestID(c),
+		ClientRequestID: clientRequestID(c),
+		Org:             p.Org,
+		Subject:         p.Subject,
+		TokenID:         p.TokenID,
+		AuthMethod:      method,
+		RemoteAddr:      clientAddr(c),
+		UserAgent:       r.UserAgent(),
+		Method:          r.Method,
+		Path:            requestPath(c),
+		APIRoot:         c.Param("root"),
+		Collection:      n.collection,
+		Action:          actionOf(c),
+		Status:          status,
+		Reason:          reason,
+		Returned:        n.returned,
 	}
 	if rec.Collection == "" {
 		rec.Collection = c.Param("collection")
@@ -186,13 +187,6 @@ func requestPath(c echo.Context) string {
 		return p
 	}
 	return c.Request().URL.Path
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // bufferedWriter holds a response until its audit record is written.

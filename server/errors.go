@@ -9,8 +9,13 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"crypto/rand"
+	"encoding/hex"
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/store"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // apiError is a failure with the HTTP status and the words the caller sees.
@@ -113,6 +118,43 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+const clientRequestIDKey = "taxiihub.client_request_id"
+
+// requestIDs gives every request an id of the hub's making, answered in
+// X-Request-Id and recorded in the audit log. An X-Request-Id the client
+// sent is kept apart (clientRequestID): anyone could send another
+// record's id.
+func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" {
+			c.Set(clientRequestIDKey, sanitizeRequestID(id))
+		}
+		b := make([]byte, 16)
+		rand.Read(b)
+		c.Response().Header().Set(echo.HeaderXRequestID, hex.EncodeToString(b))
+		return next(c)
+	}
+}
+
+// sanitizeRequestID keeps the first 64 bytes of a client's request id,
+// with anything but letters, digits and . _ : - replaced by '_'.
+func sanitizeRequestID(id string) string {
+	id = id[:min(len(id), 64)]
+	return strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._:-", r)) {
+			return r
+		}
+		return '_'
+	}, id)
+}
+
+// requestID is the hub's id of the request.
 func requestID(c echo.Context) string {
 	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// clientRequestID is the X-Request-Id the client sent, made safe to record.
+func clientRequestID(c echo.Context) string {
+	id, _ := c.Get(clientRequestIDKey).(string)
+	return id
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -293,5 +294,49 @@ func TestTrust_ForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
 		if r.RemoteAddr != "127.0.0.1" {
 			t.Fatalf("recorded address %q from a forged header", r.RemoteAddr)
 		}
+	}
+}
+
+// The hub makes every request id; what the client sends is recorded apart
+// and bounded, like every other field a client influences.
+func TestTrust_AuditFieldsAreTheHubsAndBounded(t *testing.T) {
+	keys := newOrgKeys(t)
+	h := newHub(t, withTokens(keys))
+	fbi := hubToken(t, h, "fbi", "read")
+	auditor := hubToken(t, h, "oversight", "audit")
+
+	first := h.get(objectsPath, fbi...)
+	firstID := first.header.Get("X-Request-Id")
+	forged := h.get(objectsPath, append([]string{"X-Request-Id", firstID}, fbi...)...)
+	if got := forged.header.Get("X-Request-Id"); got == firstID || got == "" {
+		t.Fatalf("the hub adopted the client's request id %q", got)
+	}
+	huge := strings.Repeat("A", 300<<10)
+	longKid := bearer(sign(t, jwt.SigningMethodEdDSA, huge, claims("fbi", nil), keys.fbiEd))
+	refused := h.get(objectsPath, append([]string{"X-Request-Id", huge}, longKid...)...)
+	errorBody(t, refused, http.StatusUnauthorized)
+	if len(refused.body) > 2048 {
+		t.Fatalf("a 401 of %d bytes repeats what was sent", len(refused.body))
+	}
+	h.get("/election2020/collections/"+strings.Repeat("c", 20<<10)+"/objects/", append([]string{"User-Agent", huge}, fbi...)...)
+
+	var page auditPage
+	h.get("/admin/audit?limit=1000", auditor...).json(t, &page)
+	ids := map[string]int{}
+	for _, r := range page.Records {
+		ids[r.RequestID]++
+		b, _ := json.Marshal(r)
+		if len(b) > 4096 {
+			t.Errorf("record %d takes %d bytes", r.Seq, len(b))
+		}
+	}
+	for id, n := range ids {
+		if n > 1 {
+			t.Errorf("request id %s on %d records", id, n)
+		}
+	}
+	r := page.Records
+	if len(r) != 4 || r[1].ClientRequestID != firstID || r[2].ClientRequestID != strings.Repeat("A", 64) || r[2].Reason == "" {
+		t.Fatalf("records %+v", r)
 	}
 }

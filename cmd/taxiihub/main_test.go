@@ -118,6 +118,11 @@ func TestServe_RealBinary(t *testing.T) {
 	}
 	objects := "/election2020/collections/indicators/objects/"
 	bearer := "Bearer " + issueWithBinary(t, bin, "--config", cfg, "--org", "fbi", "--sub", "e2e", "--roles", "read,write", "--ttl", "1h")
+	// An operator made data_dir by hand, readable by everyone: serve makes
+	// it private (checked below).
+	if err := os.Chmod(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 
 	for round := range 3 {
 		cmd := exec.Command(bin, "serve", "--config", cfg)
@@ -132,6 +137,12 @@ func TestServe_RealBinary(t *testing.T) {
 				t.Fatalf("POST: %v %v", res, err)
 			}
 			res.Body.Close()
+			// Headers are bounded: whatever is in them may be logged.
+			req, _ := http.NewRequest(http.MethodGet, base+objects, nil)
+			req.Header.Set("X-Request-Id", strings.Repeat("x", 100<<10))
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+				t.Fatalf("100 KiB of headers: %v %v", res, err)
+			}
 		}
 		if res, err := http.Get(base + objects); err != nil || res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("GET without a token: %v %v", res, err)

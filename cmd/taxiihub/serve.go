@@ -122,6 +122,10 @@ func pruneAudit(ctx context.Context, st *boltstore.Store, retain time.Duration, 
 	}
 }
 
+// maxHeaderBytes bounds a request's headers: a token or an API key takes a
+// few KiB; everything in them may end up in a log line or a refusal.
+const maxHeaderBytes = 64 << 10
+
 // hub is the server with what it needs to reload its config.
 type hub struct {
 	*server.Server
@@ -133,6 +137,14 @@ type hub struct {
 func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("data_dir: %w", err)
+	}
+	// The data, the keys and the audit log are the operator's alone, even
+	// in a directory made by hand.
+	if info, err := os.Stat(cfg.DataDir); err == nil && info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("data_dir: %w", err)
+		}
+		log.Warn("data_dir was open to other users; made it private (0700)", "data_dir", cfg.DataDir, "was", info.Mode().Perm().String())
 	}
 	cursorKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "cursor.key"), 32)
 	if err != nil {
@@ -213,6 +225,7 @@ func listenAndServe(ctx context.Context, addr string, tlsConfig *tls.Config, h h
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

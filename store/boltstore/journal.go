@@ -33,8 +33,13 @@ import (
 // update. foldEvery records take about 700 KiB.
 const journalSize = 8 << 20
 
-// maxFoldEvery bounds how many records wait in the journal (and in memory).
-const maxFoldEvery = 4096
+// maxFoldEvery bounds how many records wait in the journal (and in memory),
+// and maxPendingBytes how many bytes: records are bounded (audit.Record.Bound),
+// and so the journal stays within its preallocated size.
+const (
+	maxFoldEvery    = 4096
+	maxPendingBytes = journalSize / 2
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -145,8 +150,14 @@ func (j *journal) clear() error {
 }
 
 // rewind makes the next frame go to the start: everything written so far
-// is in the bbolt file.
-func (j *journal) rewind() { j.off = 0 }
+// is in the bbolt file. A journal that grew past its preallocated size
+// goes back to it (if it cannot, a larger journal works as well).
+func (j *journal) rewind() {
+	if j.off > journalSize {
+		j.f.Truncate(journalSize)
+	}
+	j.off = 0
+}
 
 func (j *journal) close() error { return j.f.Close() }
 

@@ -297,3 +297,37 @@ func TestJournal_FailingJournalFallsBackToTheFile(t *testing.T) {
 		s.Close() // reports the journal's close error; the file is closed
 	}
 }
+
+// Records full of what clients sent are bounded before they reach the
+// journal, which therefore keeps its preallocated size; one that grew (an
+// older build's) shrinks back at the next fold.
+func TestJournal_StaysWithinItsSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	defer s.Close()
+	huge := strings.Repeat("x", 1<<20)
+	for range 50 {
+		if err := s.Audit(context.Background(), &audit.Record{Action: audit.ActionRead, UserAgent: huge, Path: huge, Reason: huge, ClientRequestID: huge}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, err := os.Stat(JournalPath(path)); err != nil || info.Size() != journalSize {
+		t.Fatalf("journal size %d, %v; want %d", info.Size(), err, journalSize)
+	}
+	var first audit.Record
+	s.AuditRecords(context.Background(), 0, func(r audit.Record) error { first = r; return errors.New("stop") })
+	if len(first.Path) > audit.MaxField || len(first.UserAgent) > 256 {
+		t.Fatalf("a record kept %d bytes of path", len(first.Path))
+	}
+
+	grown := int64(journalSize + 1<<20)
+	s.journal.f.Truncate(grown)
+	s.journal.off = grown
+	auditReads(t, s, 1)
+	if err := s.Checkpoint(context.Background(), audit.CheckpointPeriodic); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(JournalPath(path)); info.Size() != journalSize {
+		t.Fatalf("journal size %d after a fold; want %d", info.Size(), journalSize)
+	}
+}

@@ -93,7 +93,7 @@ func (s *Store) commitLoop() {
 			for _, op := range batch {
 				op.done <- nil
 			}
-			if len(s.pending) >= s.foldEvery {
+			if len(s.pending) >= s.foldEvery || s.journal.off >= maxPendingBytes {
 				s.update(nil) // on failure the records wait for the next write
 			}
 			continue
