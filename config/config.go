@@ -76,8 +76,10 @@ type ClientCert struct {
 
 // Metrics configures /metrics.
 type Metrics struct {
-	// Access is "loopback" (the default: only clients on the hub's own
-	// machine) or "admin" (principals with the admin role).
+	// Access is "admin" (the default: principals with the admin role) or
+	// "loopback" (clients on the hub's own machine, without a token; safe
+	// only where no proxy or sidecar on that machine forwards others'
+	// requests, unless it is listed in trusted_proxies).
 	Access string `yaml:"access"`
 }
 
@@ -259,7 +261,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Auth.Issuer, DefaultIssuer)
 	setDefault(&c.Auth.MaxTokenTTL, DefaultMaxTokenTTL)
 	setDefault(&c.Auth.Leeway, DefaultLeeway)
-	setDefault(&c.Metrics.Access, "loopback")
+	setDefault(&c.Metrics.Access, "admin")
 	setDefault(&c.Audit.CheckpointEvery, 1000)
 	setDefault(&c.Audit.CheckpointInterval, time.Minute)
 	setDefault(&c.Audit.ReadSync, "always")

@@ -120,7 +120,7 @@ median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 # sample_heap records the Go heap in use every 200 ms while the hub runs.
 sample_heap() {
 	while true; do
-		curl -fsS "$base/metrics" 2>/dev/null | awk '/^go_memstats_heap_inuse_bytes /{print $2}' >>"$work/heap" || true
+		curl -fsS -H "Authorization: Bearer $token" "$base/metrics" 2>/dev/null | awk '/^go_memstats_heap_inuse_bytes /{print $2}' >>"$work/heap" || true
 		sleep 0.2
 	done
 }

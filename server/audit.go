@@ -154,7 +154,7 @@ func actionOf(c echo.Context) string {
 		return audit.ActionDiscovery
 	case strings.HasPrefix(path, "/admin/audit"):
 		return audit.ActionAudit
-	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/debug/pprof"):
+	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/debug/pprof"), path == "/metrics":
 		return audit.ActionAdmin
 	case strings.HasSuffix(path, "/status/:status"):
 		return audit.ActionStatus

@@ -93,22 +93,23 @@ func (sc storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(dbSizeDesc, prometheus.GaugeValue, float64(stats.Bytes))
 }
 
-// getMetrics serves /metrics: open to loopback clients, or (metrics.access:
-// admin) to principals with the admin role.
+// getMetrics serves /metrics: to principals with the admin role, or
+// (metrics.access: loopback) to clients on the hub's own machine.
 func (s *Server) getMetrics(c echo.Context) error {
 	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
 	return nil
 }
 
-// requireMetricsAccess guards /metrics and /debug/pprof as metrics.access
-// says: loopback clients only, or callers with the admin role.
+// requireMetricsAccess guards /metrics as metrics.access says: callers
+// with the admin role, or loopback clients (the client behind a trusted
+// proxy, not the proxy).
 func (s *Server) requireMetricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.config().Metrics.Access == "admin" {
 			return s.authenticate(requireRole(auth.RoleAdmin)(next))(c)
 		}
 		if ip := net.ParseIP(clientAddr(c)); ip == nil || !ip.IsLoopback() {
-			return newError(http.StatusForbidden, "metrics and profiles are served to loopback clients only (metrics.access: loopback)")
+			return newError(http.StatusForbidden, "metrics are served to loopback clients only (metrics.access: loopback)")
 		}
 		return next(c)
 	}

@@ -122,7 +122,7 @@ func TestMetrics(t *testing.T) {
 	h.get(objectsPath, bearer(sign(t, jwt.SigningMethodEdDSA, "hub", claims("fbi", func(c jwt.MapClaims) {
 		c["iat"], c["nbf"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
 	}), h.hubKey))...)
-	res := h.get("/metrics")
+	res := h.get("/metrics", hubToken(t, h, "oversight", "admin")...)
 	if res.status != 200 {
 		t.Fatalf("metrics = %d", res.status)
 	}
@@ -140,7 +140,19 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	// Only loopback clients, by default.
+}
+
+// With metrics.access: loopback, /metrics is for the hub's own machine:
+// not for a remote client, nor for one a same-host proxy forwards.
+func TestMetrics_LoopbackAccess(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t), func(c *config.Config) {
+		c.Metrics.Access = "loopback"
+		c.TrustedProxies = []string{"127.0.0.1"}
+	}))
+	if res := h.get("/metrics"); res.status != 200 {
+		t.Fatalf("metrics for a loopback client = %d", res.status)
+	}
+	errorBody(t, h.get("/metrics", "X-Forwarded-For", "10.1.2.3"), http.StatusForbidden)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.RemoteAddr = "10.1.2.3:40000"
@@ -148,24 +160,32 @@ func TestMetrics(t *testing.T) {
 	if rec.Code != http.StatusForbidden {
 		t.Fatalf("metrics for a remote client = %d", rec.Code)
 	}
+	// Profiles are never served without the admin role, loopback or not.
+	errorBody(t, h.get("/debug/pprof/heap"), http.StatusUnauthorized)
+	// Every /metrics request is recorded, the refused ones too.
+	found := 0
+	h.store.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+		if r.Path == "/metrics" && r.Action == audit.ActionAdmin {
+			found++
+		}
+		return nil
+	})
+	if found != 3 {
+		t.Fatalf("%d audit records of /metrics requests, want 3", found)
+	}
 }
 
 func TestProfiles(t *testing.T) {
 	h := newHub(t, withTokens(newOrgKeys(t)))
-	res := h.get("/debug/pprof/heap?debug=1")
+	admin := hubToken(t, h, "oversight", "admin")
+	res := h.get("/debug/pprof/heap?debug=1", admin...)
 	if res.status != 200 || !strings.Contains(string(res.body), "heap profile") {
 		t.Fatalf("heap profile = %d %.200s", res.status, res.body)
 	}
-	if res := h.get("/debug/pprof/profile?seconds=1"); res.status != 200 || len(res.body) == 0 {
+	if res := h.get("/debug/pprof/profile?seconds=1", admin...); res.status != 200 || len(res.body) == 0 {
 		t.Fatalf("CPU profile = %d, %d bytes", res.status, len(res.body))
 	}
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/debug/pprof/goroutine", nil)
-	req.RemoteAddr = "10.1.2.3:40000"
-	h.server.ServeHTTP(rec, req)
-	if rec.Code != http.StatusForbidden {
-		t.Fatalf("profile for a remote client = %d", rec.Code)
-	}
+	errorBody(t, h.get("/debug/pprof/goroutine"), http.StatusUnauthorized)
 	// Profiles are audited as admin actions.
 	found := 0
 	h.store.AuditRecords(context.Background(), 0, func(r audit.Record) error {

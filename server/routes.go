@@ -33,8 +33,8 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.getHealth)
 	e.GET("/readyz", s.getReady)
 	e.GET("/metrics", s.getMetrics, s.requireMetricsAccess)
-	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), s.requireMetricsAccess)
-	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), s.requireMetricsAccess)
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), s.authenticate, requireRole(auth.RoleAdmin))
+	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), s.authenticate, requireRole(auth.RoleAdmin))
 
 	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(auth.RoleAdmin))
 	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(auth.RoleAudit))
