@@ -30,6 +30,13 @@ const (
 	MethodMTLS   = "mtls"
 )
 
+// Subjects the hub gives principals that have no token: a token's sub may
+// not pass for them.
+const (
+	apiKeySubject    = "api-key:" // + the key's name
+	anonymousSubject = "anonymous"
+)
+
 // Principal is an authenticated caller.
 type Principal struct {
 	Org     string   // organization id from the config; "" when authentication is off

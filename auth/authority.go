@@ -74,7 +74,7 @@ func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
 // with an API key or a JWT as the password.
 func (a *Authority) Authenticate(r *http.Request, gate Gate) (Principal, error) {
 	if a.cfg.Auth.Mode == "none" {
-		return Principal{Subject: "anonymous", Roles: config.Roles, Method: MethodNone}, nil
+		return Principal{Subject: anonymousSubject, Roles: config.Roles, Method: MethodNone}, nil
 	}
 	header := r.Header.Get("Authorization")
 	if header == "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
@@ -134,7 +134,7 @@ func (a *Authority) verifyAPIKey(user, secret string, gate Gate) (Principal, err
 	if !passed {
 		return Principal{}, refuse("api_key", "unknown API key or wrong secret (the user is org/keyname)")
 	}
-	p := Principal{Org: orgID, Subject: "api-key:" + key.Name, Roles: key.Roles, Method: MethodAPIKey}
+	p := Principal{Org: orgID, Subject: apiKeySubject + key.Name, Roles: key.Roles, Method: MethodAPIKey}
 	a.remember(sum, p, time.Time{})
 	return p, nil
 }

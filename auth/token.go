@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -112,7 +113,8 @@ func truncate(s string, n int) string {
 }
 
 // tokenHeader reads a JWT's header without trusting it: it only picks the
-// key, whose pinned algorithm then decides.
+// key, whose pinned algorithm then decides. A header naming critical
+// extensions is refused: the hub understands none (RFC 7515, 4.1.11).
 func tokenHeader(raw string) (kid string, err error) {
 	head, _, ok := strings.Cut(raw, ".")
 	if !ok {
@@ -123,10 +125,14 @@ func tokenHeader(raw string) (kid string, err error) {
 		return "", refuse("malformed", "malformed token header")
 	}
 	var h struct {
-		Kid string `json:"kid"`
+		Kid  string           `json:"kid"`
+		Crit *json.RawMessage `json:"crit"`
 	}
 	if err := json.Unmarshal(data, &h); err != nil {
 		return "", refuse("malformed", "malformed token header")
+	}
+	if h.Crit != nil {
+		return "", refuse("malformed", "the token header names critical extensions (crit), which this hub does not understand")
 	}
 	return h.Kid, nil
 }
@@ -185,6 +191,8 @@ func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
 		return Principal{}, time.Time{}, refuse("issuer", "org %q is not the organization that owns key %q", c.Org, kid)
 	case c.Subject == "":
 		return Principal{}, time.Time{}, refuse("claims", "the token has no sub")
+	case !validSubject(c.Subject):
+		return Principal{}, time.Time{}, refuse("claims", "sub %q: at most 256 printable characters, and not a name the hub gives other principals (api-key:…, anonymous)", c.Subject)
 	case c.ID == "":
 		return Principal{}, time.Time{}, refuse("claims", "the token has no jti, so it could not be revoked")
 	case slices.Contains(auth.Revoked, c.ID):
@@ -208,6 +216,16 @@ func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
 		return Principal{}, time.Time{}, err
 	}
 	return Principal{Org: org, Subject: c.Subject, Roles: c.Roles, TokenID: c.ID, Method: method}, c.ExpiresAt.Time, nil
+}
+
+// validSubject reports whether a token's sub can stand in the audit log
+// beside other principals without passing for one: printable, at most 256
+// bytes, and neither an API key's subject nor the anonymous one.
+func validSubject(sub string) bool {
+	if len(sub) > 256 || strings.HasPrefix(sub, apiKeySubject) || sub == anonymousSubject {
+		return false
+	}
+	return !strings.ContainsFunc(sub, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
 // checkRoles refuses a token that claims no role, an unknown one, or one
@@ -242,7 +260,12 @@ func tokenProblem(err error, alg string) (string, string) {
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
 		return "algorithm", wrongAlg
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return "claims", "the token has no exp"
+		for _, claim := range []string{"aud", "exp"} {
+			if strings.Contains(err.Error(), claim+" claim") {
+				return "claims", "the token has no " + claim
+			}
+		}
+		return "claims", "the token lacks a required claim"
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return "expired", "the token has expired"
 	case errors.Is(err, jwt.ErrTokenNotValidYet):

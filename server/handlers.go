@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -137,6 +138,9 @@ func (s *Server) getStatus(c echo.Context) error {
 		return notFound
 	}
 	st, err := s.store.Status(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound // answered exactly like another organization's
+	}
 	if err != nil {
 		return err
 	}

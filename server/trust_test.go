@@ -340,3 +340,50 @@ func TestTrust_AuditFieldsAreTheHubsAndBounded(t *testing.T) {
 		t.Fatalf("records %+v", r)
 	}
 }
+
+// Smaller holes: an existence oracle, misleading refusals, JWS crit,
+// subjects that pass for other principals, an ambiguous envelope.
+func TestTrust_SmallerHoles(t *testing.T) {
+	keys := newOrgKeys(t)
+	h := newHub(t, withTokens(keys))
+	fbi := hubToken(t, h, "fbi", "read", "write")
+	dhs := hubToken(t, h, "dhs", "read", "write")
+
+	// Another organization's status and a missing one answer alike.
+	var st status
+	h.do(http.MethodPost, objectsPath, envelopeOf(indicator(ind1, v1)), fbi...).json(t, &st)
+	missing := "0b7a3c2e-4d5f-4a6b-8c7d-9e0f1a2b3c4d"
+	other := errorBody(t, h.get(root+"status/"+st.ID+"/", dhs...), http.StatusNotFound)
+	none := errorBody(t, h.get(root+"status/"+missing+"/", dhs...), http.StatusNotFound)
+	if strings.Replace(other, st.ID, missing, 1) != none {
+		t.Fatalf("another organization's status: %q; a missing one: %q", other, none)
+	}
+
+	withCrit := func() string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims("fbi", nil))
+		tok.Header["kid"], tok.Header["crit"], tok.Header["exp-ext"] = "hub", []string{"exp-ext"}, true
+		s, _ := tok.SignedString(h.hubKey)
+		return s
+	}
+	for _, tt := range []struct{ name, token, want string }{
+		{"no aud", sign(t, jwt.SigningMethodEdDSA, "hub", claims("fbi", func(c jwt.MapClaims) { delete(c, "aud") }), h.hubKey), "no aud"},
+		{"crit names an extension", withCrit(), "critical extensions"},
+		{"sub of an API key", sign(t, jwt.SigningMethodEdDSA, "fbi-2026", claims("fbi", func(c jwt.MapClaims) { c["iss"], c["sub"] = "fbi", "api-key:sentinel" }), keys.fbiEd), "sub"},
+		{"sub of anonymous", sign(t, jwt.SigningMethodEdDSA, "fbi-2026", claims("fbi", func(c jwt.MapClaims) { c["iss"], c["sub"] = "fbi", "anonymous" }), keys.fbiEd), "sub"},
+		{"sub with a newline", sign(t, jwt.SigningMethodEdDSA, "fbi-2026", claims("fbi", func(c jwt.MapClaims) { c["iss"], c["sub"] = "fbi", "x\nforged log line" }), keys.fbiEd), "sub"},
+		{"sub of 1000 bytes", sign(t, jwt.SigningMethodEdDSA, "fbi-2026", claims("fbi", func(c jwt.MapClaims) { c["iss"], c["sub"] = "fbi", strings.Repeat("s", 1000) }), keys.fbiEd), "sub"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if msg := errorBody(t, h.get(objectsPath, bearer(tt.token)...), http.StatusUnauthorized); !strings.Contains(msg, tt.want) {
+				t.Fatalf("%q does not say %q", msg, tt.want)
+			}
+		})
+	}
+
+	// Two "objects" in one envelope: which one would a reader take?
+	body := []byte(`{"objects":[` + indicator(ind2, v1) + `],"objects":[]}`)
+	if msg := errorBody(t, h.do(http.MethodPost, objectsPath, body, fbi...), http.StatusUnprocessableEntity); !strings.Contains(msg, "given twice") {
+		t.Fatalf("duplicate objects: %q", msg)
+	}
+	errorBody(t, h.get(objectsPath+ind2+"/", fbi...), http.StatusNotFound)
+}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Envelope is a TAXII 2.1 envelope or a STIX bundle as posted: only its
@@ -21,23 +24,32 @@ var ErrNotJSON = errors.New("body is not valid JSON")
 var ErrNoObjects = errors.New(`body is not an envelope: it needs an "objects" array`)
 
 // ParseEnvelope reads an envelope (or a bundle, which is read the same way).
-// It fails with ErrNotJSON or ErrNoObjects, wrapped with the detail.
+// It fails with ErrNotJSON or ErrNoObjects, wrapped with the detail. A
+// property named twice at the top level is refused: which "objects" the
+// hub stored and which one a reader of the same bytes took would differ.
 func ParseEnvelope(body []byte) (Envelope, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return Envelope{}, fmt.Errorf("%w: the top level is a JSON %s, not an object", ErrNoObjects, typeErr.Value)
-		}
+	var top map[string]jsontext.Value
+	err := jsonv2.Unmarshal(body, &top, jsontext.AllowInvalidUTF8(true))
+	var semantic *jsonv2.SemanticError
+	switch {
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return Envelope{}, fmt.Errorf("%w: a top-level property is given twice", ErrNoObjects)
+	case errors.As(err, &semantic):
+		return Envelope{}, fmt.Errorf("%w: the top level is not a JSON object", ErrNoObjects)
+	case err != nil:
 		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
 	raw, ok := top["objects"]
 	if !ok {
 		return Envelope{}, ErrNoObjects
 	}
-	var env Envelope
-	if err := json.Unmarshal(raw, &env.Objects); err != nil || env.Objects == nil {
+	var objects []jsontext.Value
+	if err := jsonv2.Unmarshal(raw, &objects, jsontext.AllowInvalidUTF8(true)); err != nil || objects == nil {
 		return Envelope{}, fmt.Errorf("%w: \"objects\" is not an array", ErrNoObjects)
+	}
+	env := Envelope{Objects: make([]json.RawMessage, len(objects))}
+	for i, o := range objects {
+		env.Objects[i] = json.RawMessage(o)
 	}
 	return env, nil
 }

@@ -13,14 +13,18 @@ import (
 )
 
 func backupCommand() *cobra.Command {
-	var baseURL, token, out string
+	var baseURL, tokenFile, out string
 	cmd := &cobra.Command{
 		Use:   "backup",
-		Short: "Save a consistent copy of a running hub's data (needs a token with the admin role)",
+		Short: "Save a consistent copy of a running hub's data (needs a token with the admin role, in $" + tokenEnv + " or --token-file)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if token == "" || out == "" {
-				return fmt.Errorf("--token and --out are required")
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			token, err := readToken(tokenFile)
+			if err != nil {
+				return err
 			}
 			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, strings.TrimSuffix(baseURL, "/")+"/admin/backup", nil)
 			if err != nil {
@@ -51,9 +55,28 @@ func backupCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&baseURL, "url", "http://127.0.0.1:8080", "the hub's base URL")
-	cmd.Flags().StringVar(&token, "token", "", "a token with the admin role")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding a token with the admin role (else $"+tokenEnv+"; never on the command line, where other users see it)")
 	cmd.Flags().StringVar(&out, "out", "", "file to write the copy to")
 	return cmd
+}
+
+// tokenEnv names the environment variable commands take a token from.
+const tokenEnv = "TAXIIHUB_TOKEN"
+
+// readToken takes a token from file, or else from $TAXIIHUB_TOKEN: a
+// command line is visible to every user of the machine.
+func readToken(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--token-file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if token := strings.TrimSpace(os.Getenv(tokenEnv)); token != "" {
+		return token, nil
+	}
+	return "", fmt.Errorf("no token: put one with the admin role in $%s or in a file given with --token-file", tokenEnv)
 }
 
 // saveFile writes r to path through a temporary file that must pass check,

@@ -36,7 +36,8 @@ func TestBackup_FailuresLeaveNoFile(t *testing.T) {
 			defer srv.Close()
 			dir := t.TempDir()
 			out := filepath.Join(dir, "copy.db")
-			err := run(context.Background(), []string{"backup", "--url", srv.URL, "--token", "t", "--out", out}, io.Discard, io.Discard)
+			t.Setenv(tokenEnv, "t")
+			err := run(context.Background(), []string{"backup", "--url", srv.URL, "--out", out}, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}

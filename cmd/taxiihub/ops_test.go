@@ -65,7 +65,9 @@ func TestDemo_SubprocessServesTakesBackupsAndStopsCleanly(t *testing.T) {
 
 	admin := issueWithBinary(t, bin, "--config", filepath.Join(demoDir, "hub.yaml"), "--org", "oversight", "--sub", "ops", "--roles", "admin", "--ttl", "1h")
 	copyPath := filepath.Join(dir, "copy.db")
-	if out, err := exec.Command(bin, "backup", "--url", base, "--token", admin, "--out", copyPath).CombinedOutput(); err != nil || !strings.Contains(string(out), "saved") {
+	tokenFile := filepath.Join(dir, "admin.token")
+	os.WriteFile(tokenFile, []byte(admin+"\n"), 0o600)
+	if out, err := exec.Command(bin, "backup", "--url", base, "--token-file", tokenFile, "--out", copyPath).CombinedOutput(); err != nil || !strings.Contains(string(out), "saved") {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "audit", "verify", "--db", copyPath, "--key", filepath.Join(demoDir, "data", "hub.key")).CombinedOutput()
