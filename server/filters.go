@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
@@ -53,11 +54,10 @@ type listRequest struct {
 }
 
 // parseList reads the filter, limit and next parameters of a request to ep
-// on scope (the collection, and object, addressed). A next token continues
+// on scope (the collection, and object, addressed), under cfg. A next token continues
 // the query it was issued for: filters it does not repeat are taken from it,
 // filters it repeats must be equal, and limit may change.
-func (s *Server) parseList(params url.Values, ep endpoint, scope string) (listRequest, error) {
-	cfg := s.config()
+func (s *Server) parseList(cfg *config.Config, params url.Values, ep endpoint, scope string) (listRequest, error) {
 	lr := listRequest{scope: ep.name + ":" + scope, filters: map[string]string{}}
 	limit, token := 0, ""
 	for name, values := range params {

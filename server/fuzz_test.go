@@ -19,7 +19,7 @@ func FuzzMediaRanges(f *testing.F) {
 
 func FuzzListParams(f *testing.F) {
 	s := &Server{cursors: cursorCodec{key: make([]byte, 32)}}
-	s.state.Store(&state{cfg: &config.Config{DefaultPageSize: 10, MaxPageSize: 100}})
+	cfg := &config.Config{DefaultPageSize: 10, MaxPageSize: 100}
 	valid := s.cursors.seal(cursor{Scope: "objects:c", Filters: map[string]string{"match[type]": "indicator"}, Limit: 10, After: 5})
 	f.Add("next=" + valid + "&match[type]=indicator&limit=3")
 	f.Add("match[version]=first,2020-01-01T00:00:00Z&added_after=2020-01-01T00:00:00.5Z")
@@ -30,7 +30,7 @@ func FuzzListParams(f *testing.F) {
 			return
 		}
 		for _, ep := range []endpoint{epObjects, epManifest, epObject, epVersions, epDelete} {
-			lr, err := s.parseList(params, ep, "c")
+			lr, err := s.parseList(cfg, params, ep, "c")
 			if err != nil {
 				continue
 			}

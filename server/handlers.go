@@ -16,7 +16,7 @@ import (
 
 // getDiscovery serves TAXII 2.1 section 4.1.
 func (s *Server) getDiscovery(c echo.Context) error {
-	cfg := s.config()
+	cfg := s.config(c)
 	res := discoveryResource{Title: cfg.Title, Description: cfg.Description, Contact: cfg.Contact}
 	for _, root := range cfg.APIRoots {
 		res.APIRoots = append(res.APIRoots, "/"+root.Path+"/")
@@ -37,7 +37,7 @@ func (s *Server) getAPIRoot(c echo.Context) error {
 		Title:            root.Title,
 		Description:      root.Description,
 		Versions:         []string{mediaTAXII},
-		MaxContentLength: s.config().MaxContentLength,
+		MaxContentLength: s.config(c).MaxContentLength,
 	})
 }
 
@@ -77,8 +77,8 @@ func (s *Server) describe(c echo.Context, col *config.Collection) (collectionRes
 		Title:       col.Title,
 		Description: col.Description,
 		Alias:       col.Alias,
-		CanRead:     s.state.Load().policy.CanRead(p, col.ID),
-		CanWrite:    s.state.Load().policy.CanWrite(p, col.ID),
+		CanRead:     s.stateOf(c).policy.CanRead(p, col.ID),
+		CanWrite:    s.stateOf(c).policy.CanWrite(p, col.ID),
 		MediaTypes:  col.MediaTypes,
 	}
 	return cr, cr.CanRead || cr.CanWrite
@@ -91,7 +91,7 @@ const (
 )
 
 func (s *Server) apiRoot(c echo.Context) (*config.APIRoot, error) {
-	root, ok := s.config().APIRoot(c.Param("root"))
+	root, ok := s.config(c).APIRoot(c.Param("root"))
 	if !ok {
 		return nil, newError(http.StatusNotFound, "no API root at /%s/", c.Param("root"))
 	}
@@ -156,7 +156,7 @@ func (s *Server) getManifest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lr, err := s.parseList(c.QueryParams(), epManifest, col.ID)
+	lr, err := s.parseList(s.config(c), c.QueryParams(), epManifest, col.ID)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) getObjects(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lr, err := s.parseList(c.QueryParams(), epObjects, col.ID)
+	lr, err := s.parseList(s.config(c), c.QueryParams(), epObjects, col.ID)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (s *Server) getObject(c echo.Context) error {
 		return err
 	}
 	id := stix.CanonicalID(c.Param("object"))
-	lr, err := s.parseList(c.QueryParams(), epObject, col.ID+"/"+id)
+	lr, err := s.parseList(s.config(c), c.QueryParams(), epObject, col.ID+"/"+id)
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *Server) getVersions(c echo.Context) error {
 		return err
 	}
 	id := stix.CanonicalID(c.Param("object"))
-	lr, err := s.parseList(c.QueryParams(), epVersions, col.ID+"/"+id)
+	lr, err := s.parseList(s.config(c), c.QueryParams(), epVersions, col.ID+"/"+id)
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func (s *Server) deleteObject(c echo.Context) error {
 		return err
 	}
 	id := stix.CanonicalID(c.Param("object"))
-	lr, err := s.parseList(c.QueryParams(), epDelete, col.ID+"/"+id)
+	lr, err := s.parseList(s.config(c), c.QueryParams(), epDelete, col.ID+"/"+id)
 	if err != nil {
 		return err
 	}

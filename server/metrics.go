@@ -105,7 +105,7 @@ func (s *Server) getMetrics(c echo.Context) error {
 // proxy, not the proxy).
 func (s *Server) requireMetricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.config().Metrics.Access == "admin" {
+		if s.config(c).Metrics.Access == "admin" {
 			return s.authenticate(requireRole(auth.RoleAdmin)(next))(c)
 		}
 		if ip := net.ParseIP(clientAddr(c)); ip == nil || !ip.IsLoopback() {

@@ -20,7 +20,7 @@ const principalKey = "taxiihub.principal"
 // (see failureLimiter); nothing else is.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		st := s.state.Load()
+		st := s.stateOf(c)
 		network := sourceNetwork(clientAddr(c))
 		p, err := st.authn.Authenticate(c.Request(), func(apiKey string) (func(bool), error) {
 			release, wait := s.failures.reserve("key:"+apiKey, network)
@@ -63,7 +63,7 @@ func (s *Server) clientAddress(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		c.Set(clientKey, forwardedFor(host, r.Header.Values("X-Forwarded-For"), s.state.Load().proxies))
+		c.Set(clientKey, forwardedFor(host, r.Header.Values("X-Forwarded-For"), s.stateOf(c).proxies))
 		return next(c)
 	}
 }

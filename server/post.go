@@ -27,7 +27,7 @@ func (s *Server) postObjects(c echo.Context) error {
 	if !isTAXIIContent(req.Header.Get(echo.HeaderContentType)) {
 		return newError(http.StatusUnsupportedMediaType, "the body must be %s, not %q", mediaTAXII, req.Header.Get(echo.HeaderContentType))
 	}
-	limit := s.config().MaxContentLength
+	limit := s.config(c).MaxContentLength
 	if req.ContentLength > limit {
 		return newError(http.StatusRequestEntityTooLarge, "the body of %d bytes is larger than max_content_length (%d bytes)", req.ContentLength, limit)
 	}
@@ -52,7 +52,7 @@ func (s *Server) postObjects(c echo.Context) error {
 	}
 	objs := make([]store.Object, 0, len(env.Objects))
 	opts := stix.Options{RefuseCustom: !col.CustomAllowed()}
-	p, policy := principal(c), s.state.Load().policy
+	p, policy := principal(c), s.stateOf(c).policy
 	for i, raw := range env.Objects {
 		m, problems := stix.Validate(raw, opts)
 		refusal := stix.Summary(problems)

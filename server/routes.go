@@ -15,7 +15,7 @@ import (
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(keepPath, middleware.RemoveTrailingSlash())
-	e.Use(requestIDs, s.clientAddress, s.auditRequests, s.recoverPanics)
+	e.Use(requestIDs, s.pinState, s.clientAddress, s.auditRequests, s.recoverPanics)
 
 	taxii := []echo.MiddlewareFunc{s.authenticate, s.negotiate}
 	e.GET("/taxii2", s.getDiscovery, taxii...)

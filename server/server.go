@@ -91,5 +91,24 @@ func (s *Server) Reload(cfg *config.Config, authn auth.Authenticator, policy aut
 	s.state.Store(&state{cfg: cfg, authn: authn, policy: policy, proxies: cfg.Proxies()})
 }
 
-// config returns the configuration in force.
-func (s *Server) config() *config.Config { return s.state.Load().cfg }
+const stateKey = "taxiihub.state"
+
+// pinState takes the request's one snapshot of the configuration in force:
+// a reload while it runs does not change what it sees.
+func (s *Server) pinState(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(stateKey, s.state.Load())
+		return next(c)
+	}
+}
+
+// stateOf is the configuration the request runs under.
+func (s *Server) stateOf(c echo.Context) *state {
+	if st, ok := c.Get(stateKey).(*state); ok {
+		return st
+	}
+	return s.state.Load()
+}
+
+// config is the configuration the request runs under.
+func (s *Server) config(c echo.Context) *config.Config { return s.stateOf(c).cfg }

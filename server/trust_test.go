@@ -1,14 +1,18 @@
 package server_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 )
 
@@ -386,4 +390,64 @@ func TestTrust_SmallerHoles(t *testing.T) {
 		t.Fatalf("duplicate objects: %q", msg)
 	}
 	errorBody(t, h.get(objectsPath+ind2+"/", fbi...), http.StatusNotFound)
+}
+
+// pausingAuth holds the first request it authenticates until release is
+// closed, after telling entered.
+type pausingAuth struct {
+	auth.Authenticator
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (a *pausingAuth) Authenticate(r *http.Request, gate auth.Gate) (auth.Principal, error) {
+	a.once.Do(func() {
+		close(a.entered)
+		<-a.release
+	})
+	return a.Authenticator.Authenticate(r, gate)
+}
+
+// A request runs under one configuration: a reload while it runs does not
+// change the rules half-way through.
+func TestTrust_ARequestSeesOneConfiguration(t *testing.T) {
+	keys := newOrgKeys(t)
+	cfg := testConfig(t)
+	withTokens(keys)(&hubSetup{cfg: cfg})
+	_, hubKey, _ := ed25519.GenerateKey(rand.Reader)
+	oldAuthority, err := auth.New(cfg, hubKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pausing := &pausingAuth{Authenticator: oldAuthority, entered: make(chan struct{}), release: make(chan struct{})}
+	h := newHub(t, withTokens(keys), withAuthenticator(pausing))
+	h.hubKey = hubKey
+	fbi := hubToken(t, h, "fbi", "read", "write")
+
+	red := withProps(indicator(ind1, v1), `"object_marking_refs":["`+tlpRed+`"]`)
+	done := make(chan status)
+	go func() {
+		var st status
+		json.Unmarshal(h.do(http.MethodPost, objectsPath, envelopeOf(red), fbi...).body, &st)
+		done <- st
+	}()
+	<-pausing.entered
+	// The new configuration lets TLP:RED into the collection.
+	newCfg := testConfig(t)
+	withTokens(keys, func(c *config.Config) { c.APIRoots[0].Collections[0].MaxTLP = "red" })(&hubSetup{cfg: newCfg})
+	newAuthority, err := auth.New(newCfg, hubKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.server.Reload(newCfg, newAuthority, newAuthority)
+	close(pausing.release)
+	if st := <-done; st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "TLP:RED") {
+		t.Fatalf("a POST that began under max_tlp amber: %+v", st)
+	}
+	// The next request runs under the new one.
+	var st status
+	h.do(http.MethodPost, objectsPath, envelopeOf(red), fbi...).json(t, &st)
+	if st.SuccessCount != 1 {
+		t.Fatalf("after the reload: %+v", st)
+	}
 }
