@@ -152,24 +152,35 @@ func (r Record) computeHash() string {
 }
 
 // Checkpoint is the hub's signed statement that the chain's record Seq has
-// hash Head. A prune checkpoint also vouches for where the retained chain
-// now begins.
+// hash Head. Checkpoints are chained too: each names the digest of the one
+// before it, so that none can be removed from the middle unseen, and the
+// newest is the head a witness outside the hub keeps.
 type Checkpoint struct {
-	Seq       uint64    `json:"seq"`
-	Head      string    `json:"head"`
-	Time      time.Time `json:"time"`
-	Kind      string    `json:"kind"` // periodic, shutdown or prune
-	FirstSeq  uint64    `json:"first_seq,omitempty"`
-	FirstPrev string    `json:"first_prev,omitempty"` // Prev of record FirstSeq (prune)
-	Signature string    `json:"signature"`            // Ed25519 over the rest, hex
+	Seq  uint64    `json:"seq"`
+	Head string    `json:"head"`
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"` // periodic, shutdown, or prune (logs written before anchors)
+	// FirstSeq and FirstPrev: where a legacy prune checkpoint left the chain.
+	FirstSeq  uint64 `json:"first_seq,omitempty"`
+	FirstPrev string `json:"first_prev,omitempty"`
+	Prev      string `json:"prev,omitempty"` // Digest of the previous checkpoint; "" for the first
+	Key       string `json:"key,omitempty"`  // KeyID of the signing key; "" before audit keys had ids
+	Signature string `json:"signature"`      // Ed25519 over the rest, hex
 }
 
 // Checkpoint kinds.
 const (
 	CheckpointPeriodic = "periodic"
 	CheckpointShutdown = "shutdown"
-	CheckpointPrune    = "prune"
+	CheckpointPrune    = "prune" // written by older builds; an Anchor does its work now
 )
+
+// KeyID names a checkpoint key: the first 8 bytes of the SHA-256 of the
+// public key, hex.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:8])
+}
 
 func (c Checkpoint) signed() []byte {
 	c.Signature = ""
@@ -178,24 +189,105 @@ func (c Checkpoint) signed() []byte {
 	return b
 }
 
-// Sign sets c.Signature with the hub's key.
+// Sign sets c.Key and c.Signature with the audit key.
 func (c *Checkpoint) Sign(key ed25519.PrivateKey) {
+	c.Key = KeyID(key.Public().(ed25519.PublicKey))
 	c.Signature = hex.EncodeToString(ed25519.Sign(key, c.signed()))
 }
 
-func (c Checkpoint) verify(pub ed25519.PublicKey) bool {
+// Digest is what the next checkpoint names as its Prev: SHA-256 over the
+// checkpoint, signature included, hex.
+func (c Checkpoint) Digest() string {
+	c.Time = c.Time.UTC().Truncate(time.Microsecond)
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// verifiedBy reports whether the key c names, one of keys, signed it; a
+// checkpoint that names none is checked with legacy.
+func (c Checkpoint) verifiedBy(keys []ed25519.PublicKey, legacy ed25519.PublicKey) bool {
 	sig, err := hex.DecodeString(c.Signature)
-	return err == nil && ed25519.Verify(pub, c.signed(), sig)
+	if err != nil {
+		return false
+	}
+	if c.Key == "" {
+		return legacy != nil && ed25519.Verify(legacy, c.signed(), sig)
+	}
+	for _, pub := range keys {
+		if c.Key == KeyID(pub) && ed25519.Verify(pub, c.signed(), sig) {
+			return true
+		}
+	}
+	return false
+}
+
+// Anchor is the hub's signed statement of where the retained chain starts,
+// after older records were pruned: record FirstSeq, whose Prev is
+// FirstPrev. It is kept apart from the checkpoints and replaced only by
+// the next prune.
+type Anchor struct {
+	FirstSeq  uint64    `json:"first_seq"`
+	FirstPrev string    `json:"first_prev"`
+	Time      time.Time `json:"time"`
+	Key       string    `json:"key"`
+	Signature string    `json:"signature"`
+}
+
+func (a Anchor) signed() []byte {
+	a.Signature = ""
+	a.Time = a.Time.UTC().Truncate(time.Microsecond)
+	b, _ := json.Marshal(a)
+	return b
+}
+
+// Sign sets a.Key and a.Signature with the audit key.
+func (a *Anchor) Sign(key ed25519.PrivateKey) {
+	a.Key = KeyID(key.Public().(ed25519.PublicKey))
+	a.Signature = hex.EncodeToString(ed25519.Sign(key, a.signed()))
+}
+
+func (a Anchor) verifiedBy(keys []ed25519.PublicKey) bool {
+	sig, err := hex.DecodeString(a.Signature)
+	if err != nil {
+		return false
+	}
+	for _, pub := range keys {
+		if a.Key == KeyID(pub) && ed25519.Verify(pub, a.signed(), sig) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrTampered is wrapped by every verification failure.
 var ErrTampered = errors.New("the audit log has been tampered with")
 
 // Log is the audit log as verification reads it: records and checkpoints in
-// ascending sequence order.
+// ascending sequence order, and the anchor if records were pruned.
 type Log interface {
 	Records(fn func(Record) error) error
 	Checkpoints(fn func(Checkpoint) error) error
+	Anchor() (*Anchor, error)
+}
+
+// VerifyOptions say what else Verify must find.
+type VerifyOptions struct {
+	// Keys verify checkpoints and anchors: the audit key's public key, and
+	// any earlier audit key.
+	Keys []ed25519.PublicKey
+	// LegacyKey verifies the checkpoints that name no key: those older
+	// builds signed with the hub's token key, before it had an audit key.
+	LegacyKey ed25519.PublicKey
+	// AllowUnsealed accepts records after the newest checkpoint, and
+	// counts them in Result.Unsealed; without it they fail verification.
+	AllowUnsealed bool
+	// MinSeq fails verification unless a checkpoint covers record MinSeq:
+	// the log was not cut back before a head an auditor saw.
+	MinSeq uint64
+	// Head, if set, is a checkpoint an auditor kept (from a witness): the
+	// log must hold it, or a record at its Seq with its Head hash.
+	Head *Checkpoint
 }
 
 // Result is a successful verification.
@@ -204,44 +296,65 @@ type Result struct {
 	FirstSeq   uint64 // the first retained record
 	LastSeq    uint64
 	Checkpoint uint64 // sequence number of the newest checkpoint
+	Unsealed   int    // records after it (with AllowUnsealed)
 }
 
 func (r Result) String() string {
 	if r.Records == 0 {
 		return "verified 0 records"
 	}
-	return fmt.Sprintf("verified %d records (%d to %d) up to checkpoint %d", r.Records, r.FirstSeq, r.LastSeq, r.Checkpoint)
+	s := fmt.Sprintf("verified %d records (%d to %d) up to checkpoint %d", r.Records, r.FirstSeq, r.LastSeq, r.Checkpoint)
+	if r.Unsealed > 0 {
+		s += fmt.Sprintf("; %d records after it are not yet sealed by a checkpoint", r.Unsealed)
+	}
+	return s
 }
 
-// Verify recomputes the chain and checks every checkpoint's signature with
-// pub. It returns the first problem found, naming the record: a record
+// Verify recomputes the chain and checks every checkpoint's signature and
+// link. It returns the first problem found, naming the record: a record
 // altered (its hash is wrong), removed or inserted (a gap or break in the
 // sequence), reordered (its Prev is not its predecessor's hash), a forged
-// checkpoint, or records missing from the tail a checkpoint vouched for.
-func Verify(log Log, pub ed25519.PublicKey) (Result, error) {
+// or removed checkpoint, records missing from the tail a checkpoint
+// vouched for, records no checkpoint covers (unless opts.AllowUnsealed),
+// or a log cut back before opts.MinSeq or opts.Head.
+func Verify(log Log, opts VerifyOptions) (Result, error) {
 	var checkpoints []Checkpoint
 	if err := log.Checkpoints(func(c Checkpoint) error {
-		if !c.verify(pub) {
-			return fmt.Errorf("%w: checkpoint %d (%s) has an invalid signature", ErrTampered, c.Seq, c.Kind)
+		if !c.verifiedBy(opts.Keys, opts.LegacyKey) {
+			return fmt.Errorf("%w: checkpoint %d (%s) has an invalid signature, or one by a key not given", ErrTampered, c.Seq, c.Kind)
+		}
+		if n := len(checkpoints); c.Key != "" && (n == 0 && c.Prev != "" || n > 0 && c.Prev != checkpoints[n-1].Digest()) {
+			return fmt.Errorf("%w: checkpoint %d does not follow the checkpoint before it (one was removed or replaced)", ErrTampered, c.Seq)
 		}
 		checkpoints = append(checkpoints, c)
 		return nil
 	}); err != nil {
 		return Result{}, err
 	}
-	// The chain starts at the genesis, or where the newest prune left it.
+	// The chain starts at the genesis, or where the anchor (or, in older
+	// logs, the newest prune checkpoint) left it.
 	wantSeq, wantPrev := uint64(1), Genesis
 	for _, c := range checkpoints {
 		if c.Kind == CheckpointPrune {
 			wantSeq, wantPrev = c.FirstSeq, c.FirstPrev
 		}
 	}
+	anchor, err := log.Anchor()
+	if err != nil {
+		return Result{}, err
+	}
+	if anchor != nil {
+		if !anchor.verifiedBy(opts.Keys) {
+			return Result{}, fmt.Errorf("%w: the anchor of the retained chain has an invalid signature", ErrTampered)
+		}
+		wantSeq, wantPrev = anchor.FirstSeq, anchor.FirstPrev
+	}
 	heads := map[uint64]string{}
 	for _, c := range checkpoints {
 		heads[c.Seq] = c.Head
 	}
 	res := Result{LastSeq: wantSeq - 1}
-	err := log.Records(func(r Record) error {
+	err = log.Records(func(r Record) error {
 		switch {
 		case r.Seq < wantSeq && res.Records == 0:
 			return nil // pruned away, before the retained chain
@@ -257,6 +370,9 @@ func Verify(log Log, pub ed25519.PublicKey) (Result, error) {
 		}
 		if head, ok := heads[r.Seq]; ok && head != r.Hash {
 			return fmt.Errorf("%w: record %d differs from what checkpoint %d signed", ErrTampered, r.Seq, r.Seq)
+		}
+		if opts.Head != nil && r.Seq == opts.Head.Seq && r.Hash != opts.Head.Head {
+			return fmt.Errorf("%w: record %d differs from the head kept outside the hub", ErrTampered, r.Seq)
 		}
 		if res.Records == 0 {
 			res.FirstSeq = r.Seq
@@ -275,5 +391,39 @@ func Verify(log Log, pub ed25519.PublicKey) (Result, error) {
 		}
 		res.Checkpoint = max(res.Checkpoint, c.Seq)
 	}
+	if opts.Head != nil {
+		if err := holdsHead(checkpoints, *opts.Head, opts); err != nil {
+			return Result{}, err
+		}
+		opts.MinSeq = max(opts.MinSeq, opts.Head.Seq)
+	}
+	if opts.MinSeq > res.Checkpoint {
+		return Result{}, fmt.Errorf("%w: the log was cut back: no checkpoint covers record %d (the newest covers %d)", ErrTampered, opts.MinSeq, res.Checkpoint)
+	}
+	if res.LastSeq > res.Checkpoint {
+		res.Unsealed = int(res.LastSeq - max(res.Checkpoint, res.FirstSeq-1))
+		if !opts.AllowUnsealed {
+			return Result{}, fmt.Errorf("%w (or the hub stopped before sealing them): %d records (%d to %d) are not covered by a signed checkpoint", ErrTampered, res.Unsealed, res.LastSeq-uint64(res.Unsealed)+1, res.LastSeq)
+		}
+	}
 	return res, nil
+}
+
+// holdsHead checks a head kept outside the hub against the log's
+// checkpoints: it must be signed, and the log must hold a checkpoint at its
+// record with the same hash (if that record was pruned, the checkpoint is
+// all that is left to compare).
+func holdsHead(checkpoints []Checkpoint, head Checkpoint, opts VerifyOptions) error {
+	if !head.verifiedBy(opts.Keys, opts.LegacyKey) {
+		return fmt.Errorf("the head given (checkpoint %d) is not signed by a key given", head.Seq)
+	}
+	for _, c := range checkpoints {
+		if c.Seq == head.Seq {
+			if c.Head != head.Head {
+				return fmt.Errorf("%w: checkpoint %d differs from the head kept outside the hub", ErrTampered, c.Seq)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the head kept outside the hub (checkpoint %d) is not in the log", ErrTampered, head.Seq)
 }

@@ -14,9 +14,9 @@ import (
 	"os"
 )
 
-// LoadOrCreateHubKey reads the hub's Ed25519 signing key (PKCS #8 PEM) from
-// path, creating it with mode 0600 on first use.
-func LoadOrCreateHubKey(path string) (ed25519.PrivateKey, error) {
+// LoadOrCreateKey reads one of the hub's Ed25519 signing keys (PKCS #8
+// PEM) from path, creating it with mode 0600 on first use.
+func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -29,24 +29,24 @@ func LoadOrCreateHubKey(path string) (ed25519.PrivateKey, error) {
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("create hub key: %w", err)
+			return nil, fmt.Errorf("create key: %w", err)
 		}
 		defer f.Close()
 		if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-			return nil, fmt.Errorf("write hub key: %w", err)
+			return nil, fmt.Errorf("write key: %w", err)
 		}
 		return key, f.Close()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read hub key: %w", err)
+		return nil, fmt.Errorf("read key: %w", err)
 	}
 	signer, err := ParsePrivateKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("hub key %s: %w", path, err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	key, ok := signer.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("hub key %s: not an Ed25519 key", path)
+		return nil, fmt.Errorf("key %s: not an Ed25519 key", path)
 	}
 	return key, nil
 }

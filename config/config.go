@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -89,8 +91,14 @@ type Audit struct {
 	// (default 1000) and every CheckpointInterval (default 1m).
 	CheckpointEvery    int           `yaml:"checkpoint_every"`
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
-	// Retain, if set, prunes records older than it, such as 400d or 720h.
+	// Retain, if set, prunes records older than it, such as 400d or 720h
+	// (at least MinRetention). A reload (SIGHUP) changes it.
 	Retain string `yaml:"retain"`
+	// WitnessFile and WitnessURL receive every signed checkpoint (see
+	// audit.Witness): a file appended outside data_dir, and an HTTP(S)
+	// endpoint the operator runs or trusts.
+	WitnessFile string `yaml:"witness_file"`
+	WitnessURL  string `yaml:"witness_url"`
 	// ReadSync says when the record of a read is flushed to disk: "always"
 	// (the default: before the read is answered), or a duration such as
 	// "10ms": the read is answered once its record is written to the
@@ -108,6 +116,10 @@ func (a Audit) ReadSyncInterval() time.Duration {
 // MaxReadSyncInterval bounds audit.read_sync: how many answered reads a
 // power loss may leave unrecorded.
 const MaxReadSyncInterval = time.Second
+
+// MinRetention is the shortest audit.retain: an auditor's review must not
+// find the records of last week gone.
+const MinRetention = 30 * 24 * time.Hour
 
 // Retention is Retain as a duration; 0 keeps records forever.
 func (a Audit) Retention() time.Duration {
@@ -294,7 +306,7 @@ func setDefault[T comparable](v *T, def T) {
 var (
 	segment = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~-]*$`)
 	// reserved are top-level paths the hub serves itself.
-	reserved = map[string]bool{"taxii2": true, "admin": true, "healthz": true, "readyz": true, "metrics": true}
+	reserved = map[string]bool{"taxii2": true, "admin": true, "healthz": true, "readyz": true, "metrics": true, "debug": true, ".well-known": true}
 )
 
 // Validate reports the first invalid value, named by its path.
@@ -313,8 +325,13 @@ func (c *Config) Validate() error {
 	if c.Metrics.Access != "loopback" && c.Metrics.Access != "admin" {
 		return fmt.Errorf(`metrics.access: %q must be "loopback" or "admin"`, c.Metrics.Access)
 	}
-	if _, err := parseDays(c.Audit.Retain); err != nil {
+	if d, err := parseDays(c.Audit.Retain); err != nil {
 		return fmt.Errorf("audit.retain: %v", err)
+	} else if d > 0 && d < MinRetention {
+		return fmt.Errorf("audit.retain: %s is shorter than the minimum, %dd", c.Audit.Retain, int(MinRetention.Hours()/24))
+	}
+	if err := c.validateWitness(); err != nil {
+		return err
 	}
 	if c.Audit.CheckpointEvery < 1 || c.Audit.CheckpointInterval <= 0 {
 		return errors.New("audit.checkpoint_every and audit.checkpoint_interval: must be positive")
@@ -562,6 +579,28 @@ func (c *Config) validateTLS() error {
 		}
 		if err := validRoles(at+".roles", cc.Roles); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// validateWitness checks that the audit witness is outside the hub: a
+// witness file inside data_dir goes wherever the data goes.
+func (c *Config) validateWitness() error {
+	if f := c.Audit.WitnessFile; f != "" {
+		abs, err1 := filepath.Abs(f)
+		dir, err2 := filepath.Abs(c.DataDir)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("audit.witness_file: %q: %v", f, errors.Join(err1, err2))
+		}
+		if rel, err := filepath.Rel(dir, abs); err == nil && !strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("audit.witness_file: %q is inside data_dir; a witness must live where whoever holds data_dir cannot rewrite it", f)
+		}
+	}
+	if u := c.Audit.WitnessURL; u != "" {
+		parsed, err := url.Parse(u)
+		if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+			return fmt.Errorf("audit.witness_url: %q is not an http(s) URL", u)
 		}
 	}
 	return nil

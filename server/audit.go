@@ -150,7 +150,7 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 func actionOf(c echo.Context) string {
 	path, method := c.Path(), c.Request().Method
 	switch {
-	case path == "/taxii2":
+	case path == "/taxii2", path == "/.well-known/jwks.json":
 		return audit.ActionDiscovery
 	case strings.HasPrefix(path, "/admin/audit"):
 		return audit.ActionAudit

@@ -31,15 +31,16 @@ const (
 
 // hub is a real hub over real HTTP, on a bbolt file in a temp dir.
 type hub struct {
-	t      testing.TB
-	url    string
-	dbPath string
-	key    []byte
-	srv    *httptest.Server
-	server *server.Server
-	store  *boltstore.Store
-	cfg    *config.Config
-	hubKey ed25519.PrivateKey
+	t        testing.TB
+	url      string
+	dbPath   string
+	key      []byte
+	srv      *httptest.Server
+	server   *server.Server
+	store    *boltstore.Store
+	cfg      *config.Config
+	hubKey   ed25519.PrivateKey // signs tokens
+	auditKey ed25519.PrivateKey // signs checkpoints
 }
 
 type hubOption func(*hubSetup)
@@ -81,7 +82,8 @@ func newHub(t testing.TB, opts ...hubOption) *hub {
 	key := make([]byte, 32)
 	rand.Read(key)
 	_, hubKey, _ := ed25519.GenerateKey(rand.Reader)
-	h := &hub{t: t, dbPath: filepath.Join(t.TempDir(), "hub.db"), key: key, hubKey: hubKey}
+	_, auditKey, _ := ed25519.GenerateKey(rand.Reader)
+	h := &hub{t: t, dbPath: filepath.Join(t.TempDir(), "hub.db"), key: key, hubKey: hubKey, auditKey: auditKey}
 	h.start(opts...)
 	return h
 }
@@ -102,7 +104,7 @@ func (h *hub) start(opts ...hubOption) {
 	if authn == nil {
 		authn = authority
 	}
-	st, err := boltstore.Open(h.dbPath, boltstore.Options{AuditKey: h.hubKey})
+	st, err := boltstore.Open(h.dbPath, boltstore.Options{AuditKey: h.auditKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,8 @@ func (h *hub) start(opts ...hubOption) {
 		served = setup.wrapStore(st)
 	}
 	srv, err := server.New(setup.cfg, server.Options{
-		Store: served, Authenticator: authn, Policy: authority, CursorKey: h.key, AuditKey: h.hubKey.Public().(ed25519.PublicKey),
+		Store: served, Authenticator: authn, Policy: authority, CursorKey: h.key,
+		AuditKey: h.auditKey.Public().(ed25519.PublicKey), TokenKey: h.hubKey.Public().(ed25519.PublicKey),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -2,10 +2,16 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/config"
 )
 
 // probes are answered without authentication and without an audit record:
@@ -32,9 +38,10 @@ func (s *Server) getReady(c echo.Context) error {
 
 // getBackup serves GET /admin/backup: a consistent snapshot of the store,
 // streamed while the hub keeps serving. The request is recorded before the
-// stream begins.
+// stream begins (and the store seals its record into the copy).
 func (s *Server) getBackup(c echo.Context) error {
-	if err := s.store.Audit(c.Request().Context(), s.newRecord(c, time.Now().UTC(), http.StatusOK, "")); err != nil {
+	ctx := c.Request().Context()
+	if err := s.store.Audit(ctx, s.newRecord(c, time.Now().UTC(), http.StatusOK, "")); err != nil {
 		return err
 	}
 	note(c).recorded = true
@@ -51,4 +58,28 @@ func (s *Server) getBackup(c echo.Context) error {
 	}
 	s.log.Info("backup streamed", "bytes", n, "request_id", requestID(c))
 	return nil
+}
+
+// jwk is a public key as RFC 8037 writes an Ed25519 key in a JWK Set.
+type jwk struct {
+	KeyType string `json:"kty"`
+	Curve   string `json:"crv"`
+	X       string `json:"x"`
+	KeyID   string `json:"kid"`
+	Use     string `json:"use"`
+	Alg     string `json:"alg"`
+}
+
+// getJWKS serves GET /.well-known/jwks.json: the hub's public keys, for
+// anyone to check what it signed. kid "hub" signs tokens; "audit-<id>"
+// signs the audit log's checkpoints (id as in a checkpoint's key).
+func (s *Server) getJWKS(c echo.Context) error {
+	keys := []jwk{}
+	for kid, pub := range map[string]ed25519.PublicKey{config.HubKeyID: s.tokenKey, "audit-" + audit.KeyID(s.auditKey): s.auditKey} {
+		if len(pub) == ed25519.PublicKeySize {
+			keys = append(keys, jwk{KeyType: "OKP", Curve: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), KeyID: kid, Use: "sig", Alg: "EdDSA"})
+		}
+	}
+	slices.SortFunc(keys, func(a, b jwk) int { return strings.Compare(a.KeyID, b.KeyID) })
+	return c.JSON(http.StatusOK, map[string][]jwk{"keys": keys})
 }

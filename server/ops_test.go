@@ -84,7 +84,7 @@ func TestBackup_DuringWritesOpensAndVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cp.Close()
-	vres, err := audit.Verify(store.AuditLog(context.Background(), cp), h.hubKey.Public().(ed25519.PublicKey))
+	vres, err := audit.Verify(store.AuditLog(context.Background(), cp), audit.VerifyOptions{Keys: []ed25519.PublicKey{h.auditKey.Public().(ed25519.PublicKey)}})
 	if err != nil || vres.Records == 0 {
 		t.Fatalf("the copy's audit log: %+v, %v", vres, err)
 	}

@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	e.DELETE("/:root/collections/:collection/objects/:object", s.deleteObject, taxii...)
 	e.GET("/:root/collections/:collection/objects/:object/versions", s.getVersions, taxii...)
 
+	e.GET("/.well-known/jwks.json", s.getJWKS)
 	e.GET("/healthz", s.getHealth)
 	e.GET("/readyz", s.getReady)
 	e.GET("/metrics", s.getMetrics, s.requireMetricsAccess)

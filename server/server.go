@@ -26,9 +26,11 @@ type Options struct {
 	// CursorKey MACs pagination cursors: at least 32 random bytes, kept
 	// across restarts so that next tokens stay valid.
 	CursorKey []byte
-	// AuditKey verifies the audit log's checkpoints: the hub's public key.
-	AuditKey ed25519.PublicKey
-	Logger   *slog.Logger
+	// AuditKey verifies the audit log's checkpoints: the audit key's public
+	// key. TokenKey is the hub's token key: published with it, and used for
+	// the checkpoints older builds signed with it.
+	AuditKey, TokenKey ed25519.PublicKey
+	Logger             *slog.Logger
 }
 
 // Server is the hub's http.Handler.
@@ -38,6 +40,7 @@ type Server struct {
 	store    store.Store
 	cursors  cursorCodec
 	auditKey ed25519.PublicKey
+	tokenKey ed25519.PublicKey
 	failures *failureLimiter
 	metrics  *metrics
 	log      *slog.Logger
@@ -67,6 +70,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		store:    opts.Store,
 		cursors:  cursorCodec{key: opts.CursorKey},
 		auditKey: opts.AuditKey,
+		tokenKey: opts.TokenKey,
 		failures: newFailureLimiter(),
 		metrics:  newMetrics(opts.Store),
 		log:      opts.Logger,
@@ -109,6 +113,9 @@ func (s *Server) stateOf(c echo.Context) *state {
 	}
 	return s.state.Load()
 }
+
+// Config is the configuration in force.
+func (s *Server) Config() *config.Config { return s.state.Load().cfg }
 
 // config is the configuration the request runs under.
 func (s *Server) config(c echo.Context) *config.Config { return s.stateOf(c).cfg }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -12,8 +13,10 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/store"
 )
 
 // Tests of the boundaries between members (issue 10): what a hostile
@@ -449,5 +452,52 @@ func TestTrust_ARequestSeesOneConfiguration(t *testing.T) {
 	h.do(http.MethodPost, objectsPath, envelopeOf(red), fbi...).json(t, &st)
 	if st.SuccessCount != 1 {
 		t.Fatalf("after the reload: %+v", st)
+	}
+}
+
+// The audit log is signed with a key of its own, published with the token
+// key: an auditor never needs the key that mints admin tokens.
+func TestTrust_AuditKeyIsNotTheTokenKey(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	auditor := hubToken(t, h, "oversight", "audit")
+	h.get(objectsPath, hubToken(t, h, "fbi", "read")...)
+
+	var jwks struct {
+		Keys []struct{ Kty, Crv, X, Kid, Alg string } `json:"keys"`
+	}
+	res := h.get("/.well-known/jwks.json", "Accept", "application/json")
+	res.json(t, &jwks)
+	auditPub := h.auditKey.Public().(ed25519.PublicKey)
+	want := map[string]ed25519.PublicKey{"hub": h.hubKey.Public().(ed25519.PublicKey), "audit-" + audit.KeyID(auditPub): auditPub}
+	if res.status != 200 || len(jwks.Keys) != 2 {
+		t.Fatalf("jwks = %d %s", res.status, res.body)
+	}
+	for _, k := range jwks.Keys {
+		if pub, ok := want[k.Kid]; !ok || k.X != base64.RawURLEncoding.EncodeToString(pub) || k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" {
+			t.Errorf("key %+v", k)
+		}
+	}
+
+	var v struct {
+		Verified bool   `json:"verified"`
+		Message  string `json:"message"`
+	}
+	h.get("/admin/audit/verify", auditor...).json(t, &v)
+	if !v.Verified {
+		t.Fatalf("verify: %s", v.Message)
+	}
+	var checkpoints int
+	h.store.AuditCheckpoints(context.Background(), func(c audit.Checkpoint) error {
+		if c.Key != audit.KeyID(auditPub) {
+			t.Errorf("checkpoint %d signed with key %q", c.Seq, c.Key)
+		}
+		checkpoints++
+		return nil
+	})
+	if checkpoints == 0 {
+		t.Fatal("verify sealed no checkpoint")
+	}
+	if _, err := audit.Verify(store.AuditLog(context.Background(), h.store), audit.VerifyOptions{Keys: []ed25519.PublicKey{h.hubKey.Public().(ed25519.PublicKey)}, AllowUnsealed: true}); err == nil {
+		t.Fatal("the token key verifies the audit log")
 	}
 }

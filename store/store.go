@@ -89,11 +89,15 @@ type Store interface {
 	AuditFrom(ctx context.Context, t time.Time) (uint64, error)
 	// AuditCheckpoints calls fn with every checkpoint, in order.
 	AuditCheckpoints(ctx context.Context, fn func(audit.Checkpoint) error) error
+	// AuditAnchor returns where the retained chain starts after a prune,
+	// or nil when nothing was pruned.
+	AuditAnchor(ctx context.Context) (*audit.Anchor, error)
 	// Checkpoint signs the audit chain's head now (kind: audit.Checkpoint*).
 	Checkpoint(ctx context.Context, kind string) error
 	// PruneAudit removes the oldest audit records, whole segments between
-	// checkpoints, older than before, keeping the chain verifiable; it
-	// returns how many it removed.
+	// checkpoints, older than before, and signs an anchor where the chain
+	// now starts, keeping it verifiable; it returns how many it removed.
+	// Checkpoints are never removed.
 	PruneAudit(ctx context.Context, before time.Time) (int, error)
 
 	// Stats counts what the store holds, cheaply enough for every scrape.
@@ -101,7 +105,8 @@ type Store interface {
 	// Ready checks that the store is open and writable.
 	Ready(ctx context.Context) error
 	// Backup writes a consistent snapshot of the whole store to w while
-	// reads and writes go on, and returns its size.
+	// reads and writes go on, and returns its size. A store that can sign
+	// seals the audit chain's head in the snapshot with a checkpoint.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 
 	// Close releases the store; in-flight calls finish first. A store that
@@ -213,3 +218,5 @@ func (l auditLog) Records(fn func(audit.Record) error) error {
 func (l auditLog) Checkpoints(fn func(audit.Checkpoint) error) error {
 	return l.s.AuditCheckpoints(l.ctx, fn)
 }
+
+func (l auditLog) Anchor() (*audit.Anchor, error) { return l.s.AuditAnchor(l.ctx) }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -27,12 +28,12 @@ import (
 )
 
 // auditedFile writes 20 audit records with a checkpoint every 10 and a
-// shutdown checkpoint, and returns the file and the hub key's path.
+// shutdown checkpoint, and returns the file and the audit key's path.
 func auditedFile(t *testing.T) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "hub.key")
-	key, err := auth.LoadOrCreateHubKey(keyPath)
+	keyPath := filepath.Join(dir, "audit.key")
+	key, err := auth.LoadOrCreateKey(keyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,9 +54,9 @@ func auditedFile(t *testing.T) (string, string) {
 	return db, keyPath
 }
 
-func verifyFile(db, key string) (string, error) {
+func verifyFile(db, key string, flags ...string) (string, error) {
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"audit", "verify", "--db", db, "--key", key}, &out, io.Discard)
+	err := run(context.Background(), append([]string{"audit", "verify", "--db", db, "--key", key}, flags...), &out, io.Discard)
 	return out.String(), err
 }
 
@@ -146,6 +147,32 @@ func TestAuditVerify_DetectsTampering(t *testing.T) {
 			v, _ = json.Marshal(cp)
 			c.Put(seqKey(10), v)
 		}, "checkpoint 10 (periodic) has an invalid signature"},
+		{"every checkpoint deleted, a record altered, the chain recomputed", func(r, c *bolt.Bucket) {
+			c.Delete(seqKey(10))
+			c.Delete(seqKey(20))
+			prev := ""
+			for seq := uint64(5); seq <= 20; seq++ {
+				editRecord(r, seq, func(x *audit.Record) {
+					if seq == 5 {
+						x.Org = "dhs"
+						prev = x.Prev
+					}
+					x.Seal(seq, prev)
+					prev = x.Hash
+				})
+			}
+		}, "20 records (1 to 20) are not covered by a signed checkpoint"},
+		{"a checkpoint removed from the middle", func(r, c *bolt.Bucket) {
+			for seq := uint64(21); seq <= 25; seq++ { // records and a checkpoint after 20, as a running hub adds them
+				v := bytes.Clone(r.Get(seqKey(20)))
+				var x audit.Record
+				json.Unmarshal(v, &x)
+				x.Seal(seq, x.Hash)
+				v, _ = json.Marshal(x)
+				r.Put(seqKey(seq), v)
+			}
+			c.Delete(seqKey(10))
+		}, "checkpoint 20 does not follow the checkpoint before it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +189,7 @@ func TestAuditVerify_DetectsTampering(t *testing.T) {
 func TestAuditVerify_WrongKeyOrHeldFile(t *testing.T) {
 	db, _ := auditedFile(t)
 	other := filepath.Join(t.TempDir(), "other.key")
-	auth.LoadOrCreateHubKey(other)
+	auth.LoadOrCreateKey(other)
 	if _, err := verifyFile(db, other); err == nil || !strings.Contains(err.Error(), "invalid signature") {
 		t.Fatalf("another hub's key: %v", err)
 	}
@@ -289,11 +316,12 @@ func TestCrash_AcknowledgedWritesKeepTheirAuditRecords(t *testing.T) {
 	if len(stored) != len(audited) {
 		t.Fatalf("%d objects stored, %d with an audit record", len(stored), len(audited))
 	}
-	pub, err := hubPublicKey(filepath.Join(dir, "data", "hub.key"))
+	pub, err := readPublicKey(filepath.Join(dir, "data", auditKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.Verify(store.AuditLog(context.Background(), st), pub); err != nil {
+	// Killed, the hub sealed nothing after its last checkpoint.
+	if _, err := audit.Verify(store.AuditLog(context.Background(), st), audit.VerifyOptions{Keys: []ed25519.PublicKey{pub}, AllowUnsealed: true}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d acknowledged, %d stored, all audited", len(acked), len(stored))
@@ -347,9 +375,9 @@ func testAnsweredReadsSurviveAKill(t *testing.T, readSync string) {
 		t.Fatal("no read was answered before the kill")
 	}
 
-	db, key := filepath.Join(dir, "data", "hub.db"), filepath.Join(dir, "data", "hub.key")
+	db, key := filepath.Join(dir, "data", "hub.db"), filepath.Join(dir, "data", auditKeyFile)
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "verify", "--db", db, "--key", key}, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"audit", "verify", "--db", db, "--key", key, "--allow-unsealed"}, &out, &errOut); err != nil {
 		t.Fatalf("verify after the kill: %v", err)
 	}
 	t.Logf("verify: %s%s", out.String(), errOut.String())
@@ -368,11 +396,11 @@ func testAnsweredReadsSurviveAKill(t *testing.T, readSync string) {
 			t.Fatalf("read %s was answered but has no audit record (%d answered, %d records)", id, len(answered), len(recorded))
 		}
 	}
-	pub, err := hubPublicKey(key)
+	pub, err := readPublicKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.Verify(store.AuditLog(context.Background(), st), pub); err != nil {
+	if _, err := audit.Verify(store.AuditLog(context.Background(), st), audit.VerifyOptions{Keys: []ed25519.PublicKey{pub}, AllowUnsealed: true}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d reads answered, all audited", len(answered))

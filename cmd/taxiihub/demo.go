@@ -46,7 +46,7 @@ func demoCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer h.close()
 			collection := cfg.APIRoots[0].Collections[0]
 			added, err := importDir(cmd.Context(), st, collection.ID, filepath.Join(testdata, "bundles"))
 			if err != nil {

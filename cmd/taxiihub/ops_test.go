@@ -70,10 +70,19 @@ func TestDemo_SubprocessServesTakesBackupsAndStopsCleanly(t *testing.T) {
 	if out, err := exec.Command(bin, "backup", "--url", base, "--token-file", tokenFile, "--out", copyPath).CombinedOutput(); err != nil || !strings.Contains(string(out), "saved") {
 		t.Fatalf("backup: %v\n%s", err, out)
 	}
-	out, err := exec.Command(bin, "audit", "verify", "--db", copyPath, "--key", filepath.Join(demoDir, "data", "hub.key")).CombinedOutput()
+	// An auditor verifies the copy with the audit key's public key alone.
+	pubKey, err := exec.Command(bin, "audit", "key", "--config", filepath.Join(demoDir, "hub.yaml")).Output()
+	if err != nil || !strings.Contains(string(pubKey), "BEGIN PUBLIC KEY") {
+		t.Fatalf("audit key: %v\n%s", err, pubKey)
+	}
+	auditor := t.TempDir()
+	os.WriteFile(filepath.Join(auditor, "audit.pub"), pubKey, 0o600)
+	os.Rename(copyPath, filepath.Join(auditor, "copy.db"))
+	out, err := exec.Command(bin, "audit", "verify", "--db", filepath.Join(auditor, "copy.db"), "--key", filepath.Join(auditor, "audit.pub")).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "verified") {
 		t.Fatalf("audit verify of the copy: %v\n%s", err, out)
 	}
+	copyPath = filepath.Join(auditor, "copy.db")
 
 	// A POST in flight when SIGTERM arrives still completes.
 	pr, pw := io.Pipe()
@@ -103,7 +112,7 @@ func TestDemo_SubprocessServesTakesBackupsAndStopsCleanly(t *testing.T) {
 	// The copy serves: a hub whose data_dir holds it (with the hub's keys).
 	restored := filepath.Join(dir, "restored")
 	os.MkdirAll(restored, 0o700)
-	for name, from := range map[string]string{"hub.db": copyPath, "hub.key": filepath.Join(demoDir, "data", "hub.key"), "cursor.key": filepath.Join(demoDir, "data", "cursor.key")} {
+	for name, from := range map[string]string{"hub.db": copyPath, "hub.key": filepath.Join(demoDir, "data", "hub.key"), "audit.key": filepath.Join(demoDir, "data", "audit.key"), "cursor.key": filepath.Join(demoDir, "data", "cursor.key")} {
 		data, err := os.ReadFile(from)
 		if err != nil {
 			t.Fatal(err)

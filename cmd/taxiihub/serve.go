@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/server"
@@ -52,13 +53,11 @@ func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer h.close()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	if retain := cfg.Audit.Retention(); retain > 0 {
-		go pruneAudit(ctx, st, retain, log)
-	}
+	go pruneAudit(ctx, st, h.Server, log)
 	go func() {
 		for range hup {
 			if err := h.reload(configPath); err != nil {
@@ -101,18 +100,21 @@ func serverTLS(cfg config.TLS) (*tls.Config, error) {
 	return tc, nil
 }
 
-// pruneAudit removes audit records older than retain, at start and then
+// pruneAudit removes audit records older than audit.retain, as the
+// configuration in force says (a reload changes it), at start and then
 // every hour, until ctx ends.
-func pruneAudit(ctx context.Context, st *boltstore.Store, retain time.Duration, log *slog.Logger) {
+func pruneAudit(ctx context.Context, st *boltstore.Store, srv *server.Server, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		n, err := st.PruneAudit(ctx, time.Now().Add(-retain))
-		switch {
-		case err != nil:
-			log.Error("audit retention: pruning failed", "err", err)
-		case n > 0:
-			log.Info("audit retention: pruned old records", "records", n, "retain", retain.String())
+		if retain := srv.Config().Audit.Retention(); retain > 0 {
+			n, err := st.PruneAudit(ctx, time.Now().Add(-retain))
+			switch {
+			case err != nil:
+				log.Error("audit retention: pruning failed", "err", err)
+			case n > 0:
+				log.Info("audit retention: pruned old records", "records", n, "retain", retain.String())
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -129,6 +131,8 @@ const maxHeaderBytes = 64 << 10
 // hub is the server with what it needs to reload its config.
 type hub struct {
 	*server.Server
+	store   *boltstore.Store
+	witness *audit.Witness // nil without one
 	hubKey  ed25519.PublicKey
 	dataDir string
 }
@@ -150,7 +154,11 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	hubKey, err := auth.LoadOrCreateHubKey(filepath.Join(cfg.DataDir, hubKeyFile))
+	hubKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, hubKeyFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	auditKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auditKeyFile))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -158,13 +166,22 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"), boltstore.Options{
-		AuditKey:           hubKey,
+	var witness *audit.Witness
+	opts := boltstore.Options{
+		AuditKey:           auditKey,
 		CheckpointEvery:    cfg.Audit.CheckpointEvery,
 		CheckpointInterval: cfg.Audit.CheckpointInterval,
 		ReadSyncInterval:   cfg.Audit.ReadSyncInterval(),
-	})
+	}
+	if cfg.Audit.WitnessFile != "" || cfg.Audit.WitnessURL != "" {
+		witness = audit.NewWitness(cfg.Audit.WitnessFile, cfg.Audit.WitnessURL, log)
+		opts.Witness = witness.Send
+	}
+	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"), opts)
 	if err != nil {
+		if witness != nil {
+			witness.Close()
+		}
 		return nil, nil, err
 	}
 	warnIfOpen(cfg, log)
@@ -173,18 +190,34 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 		Authenticator: authority,
 		Policy:        authority,
 		CursorKey:     cursorKey,
-		AuditKey:      hubKey.Public().(ed25519.PublicKey),
+		AuditKey:      auditKey.Public().(ed25519.PublicKey),
+		TokenKey:      hubKey.Public().(ed25519.PublicKey),
 		Logger:        log,
 	})
+	h := &hub{Server: srv, store: st, witness: witness, hubKey: hubKey.Public().(ed25519.PublicKey), dataDir: cfg.DataDir}
 	if err != nil {
-		st.Close()
+		h.close()
 		return nil, nil, err
 	}
-	return st, &hub{Server: srv, hubKey: hubKey.Public().(ed25519.PublicKey), dataDir: cfg.DataDir}, nil
+	return st, h, nil
 }
 
-// hubKeyFile is the hub's token-signing key, in data_dir.
-const hubKeyFile = "hub.key"
+// close closes the store (which signs a last checkpoint), then sends the
+// checkpoints still queued to the witness.
+func (h *hub) close() error {
+	err := h.store.Close()
+	if h.witness != nil {
+		h.witness.Close()
+	}
+	return err
+}
+
+// Files in data_dir: the key that signs tokens, and the one that signs the
+// audit log's checkpoints (auditors need only its public key).
+const (
+	hubKeyFile   = "hub.key"
+	auditKeyFile = "audit.key"
+)
 
 // reload reads the config again and puts it in force, unless it is invalid.
 // Settings fixed at start (listen, data_dir) keep their old values.

@@ -83,7 +83,7 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return "", fmt.Errorf("data_dir: %w", err)
 		}
-		key, err := auth.LoadOrCreateHubKey(filepath.Join(cfg.DataDir, hubKeyFile))
+		key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, hubKeyFile))
 		if err != nil {
 			return "", err
 		}

@@ -5,14 +5,24 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/store/boltstore"
+	bolt "go.etcd.io/bbolt"
 )
 
 // token issue --key signs for an organization, and refuses roles above the
@@ -51,5 +61,64 @@ func TestTokenIssue_OrganizationKeyRoleCeiling(t *testing.T) {
 	}
 	if err := issue("write"); err == nil {
 		t.Fatal("write above the key's roles was issued")
+	}
+}
+
+// A log cut back (its newest records and checkpoints removed) still
+// verifies on its own; the heads sent to a witness outside the hub, or a
+// record number an auditor saw, catch it.
+func TestAuditVerify_WitnessCatchesACutBack(t *testing.T) {
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "audit.key")
+	key, err := auth.LoadOrCreateKey(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var posted []audit.Checkpoint
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c audit.Checkpoint
+		json.NewDecoder(r.Body).Decode(&c)
+		mu.Lock()
+		posted = append(posted, c)
+		mu.Unlock()
+	}))
+	defer endpoint.Close()
+	witnessFile := filepath.Join(t.TempDir(), "heads.jsonl")
+	witness := audit.NewWitness(witnessFile, endpoint.URL, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db := filepath.Join(dir, "hub.db")
+	st, err := boltstore.Open(db, boltstore.Options{AuditKey: key, CheckpointEvery: 10, Witness: witness.Send})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 25 {
+		if err := st.Audit(context.Background(), &audit.Record{Time: time.Now(), RequestID: fmt.Sprint(i), Action: audit.ActionRead, Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close() // a shutdown checkpoint at 25
+	witness.Close()
+	if len(posted) != 3 || posted[2].Seq != 25 {
+		t.Fatalf("the endpoint received %+v", posted)
+	}
+	if out, err := verifyFile(db, keyPath, "--witness", witnessFile, "--min-seq", "25"); err != nil {
+		t.Fatalf("the untouched log against its witness: %q, %v", out, err)
+	}
+
+	// Whoever holds data_dir removes records 21-25 and the checkpoint that
+	// sealed them.
+	tamper(t, db, func(r, c *bolt.Bucket) {
+		for seq := uint64(21); seq <= 25; seq++ {
+			r.Delete(seqKey(seq))
+		}
+		c.Delete(seqKey(25))
+	})
+	if out, err := verifyFile(db, keyPath); err != nil || !strings.Contains(out, "verified 20 records") {
+		t.Fatalf("the cut log alone: %q, %v", out, err)
+	}
+	for _, flags := range [][]string{{"--witness", witnessFile}, {"--min-seq", "25"}} {
+		if _, err := verifyFile(db, keyPath, flags...); err == nil || !strings.Contains(err.Error(), "tampered") {
+			t.Errorf("%v: %v", flags, err)
+		}
 	}
 }

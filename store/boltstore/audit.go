@@ -18,6 +18,7 @@ var (
 	bucketCheckpoints = []byte("audit_checkpoints")  // seq (8) → JSON of audit.Checkpoint
 	keyAuditHead      = []byte("audit_head")         // seq (8) + hash (hex) of the newest record
 	keyCheckpointSeq  = []byte("audit_checkpointed") // seq (8) of the newest checkpoint
+	keyAnchor         = []byte("audit_anchor")       // JSON of audit.Anchor, after a prune
 )
 
 // auditHead is the newest record's sequence number and hash.
@@ -143,7 +144,7 @@ func (s *Store) afterWrites(tx *bolt.Tx) error {
 	}
 	head, _ := auditHead(tx)
 	if head-s.checkpointed(tx) >= uint64(s.opts.CheckpointEvery) {
-		return s.checkpoint(tx, audit.CheckpointPeriodic, nil)
+		return s.checkpoint(tx, audit.CheckpointPeriodic)
 	}
 	return nil
 }
@@ -155,23 +156,32 @@ func (s *Store) checkpointed(tx *bolt.Tx) uint64 {
 	return 0
 }
 
-// checkpoint signs the chain's head. edit, if set, completes it first (a
-// prune checkpoint says where the chain now starts).
-func (s *Store) checkpoint(tx *bolt.Tx, kind string, edit func(*audit.Checkpoint)) error {
+// checkpoint signs the chain's head, linked to the newest checkpoint. A
+// head already signed is not signed again: checkpoints are keyed by record
+// and never replaced.
+func (s *Store) checkpoint(tx *bolt.Tx, kind string) error {
 	seq, head := auditHead(tx)
+	checkpoints := tx.Bucket(bucketCheckpoints)
+	if seq == 0 || checkpoints.Get(be64(seq)) != nil {
+		return nil
+	}
 	c := audit.Checkpoint{Seq: seq, Head: head, Time: s.now().UTC(), Kind: kind}
-	if edit != nil {
-		edit(&c)
+	if _, v := checkpoints.Cursor().Last(); v != nil {
+		var prev audit.Checkpoint
+		if err := json.Unmarshal(v, &prev); err != nil {
+			return fmt.Errorf("newest audit checkpoint: %w", errCorrupt)
+		}
+		c.Prev = prev.Digest()
 	}
 	c.Sign(s.opts.AuditKey)
 	v, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	// Checkpoints are keyed by record; a later one over the same head wins.
-	if err := tx.Bucket(bucketCheckpoints).Put(be64(seq), v); err != nil {
+	if err := checkpoints.Put(be64(seq), v); err != nil {
 		return err
 	}
+	s.signed = append(s.signed, c)
 	return tx.Bucket(bucketMeta).Put(keyCheckpointSeq, be64(seq))
 }
 
@@ -180,7 +190,7 @@ func (s *Store) Checkpoint(ctx context.Context, kind string) error {
 	if s.opts.AuditKey == nil {
 		return errors.New("checkpoint: the store was opened without the hub's key")
 	}
-	return s.write(func(tx *bolt.Tx) error { return s.checkpoint(tx, kind, nil) })
+	return s.write(func(tx *bolt.Tx) error { return s.checkpoint(tx, kind) })
 }
 
 // checkpointLoop signs a checkpoint every CheckpointInterval when records
@@ -196,7 +206,7 @@ func (s *Store) checkpointLoop() {
 			if s.auditAdvanced() {
 				s.write(func(tx *bolt.Tx) error {
 					if head, _ := auditHead(tx); head > s.checkpointed(tx) {
-						return s.checkpoint(tx, audit.CheckpointPeriodic, nil)
+						return s.checkpoint(tx, audit.CheckpointPeriodic)
 					}
 					return nil
 				})
@@ -275,9 +285,26 @@ func (s *Store) AuditCheckpoints(ctx context.Context, fn func(audit.Checkpoint) 
 	})
 }
 
+// AuditAnchor implements store.Store.
+func (s *Store) AuditAnchor(ctx context.Context) (*audit.Anchor, error) {
+	var anchor *audit.Anchor
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyAnchor)
+		if v == nil {
+			return nil
+		}
+		anchor = new(audit.Anchor)
+		if err := json.Unmarshal(v, anchor); err != nil {
+			return fmt.Errorf("audit anchor: %w", errCorrupt)
+		}
+		return nil
+	})
+	return anchor, err
+}
+
 // PruneAudit implements store.Store. It removes whole segments: records up
-// to a checkpoint whose record is older than before, and signs a prune
-// checkpoint that anchors the chain where it now starts.
+// to a checkpoint whose record is older than before, and signs the anchor
+// of the chain where it now starts.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 	if s.opts.AuditKey == nil {
 		return 0, errors.New("prune: the store was opened without the hub's key")
@@ -323,9 +350,13 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 			}
 		}
 		removed = len(doomed)
-		return s.checkpoint(tx, audit.CheckpointPrune, func(c *audit.Checkpoint) {
-			c.FirstSeq, c.FirstPrev = boundary+1, lastRec.Hash
-		})
+		anchor := audit.Anchor{FirstSeq: boundary + 1, FirstPrev: lastRec.Hash, Time: s.now().UTC()}
+		anchor.Sign(s.opts.AuditKey)
+		v, err := json.Marshal(anchor)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keyAnchor, v)
 	})
 	return removed, err
 }

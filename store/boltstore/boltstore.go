@@ -98,8 +98,9 @@ type Store struct {
 	head      chainHead
 	pending   []journaled
 	foldEvery int
-	unfolded  atomic.Int64     // len(pending), for other goroutines
-	syncDue   <-chan time.Time // with ReadSyncInterval: when the journal's unsynced records must be flushed
+	unfolded  atomic.Int64       // len(pending), for other goroutines
+	signed    []audit.Checkpoint // made in the transaction being written, for Options.Witness
+	syncDue   <-chan time.Time   // with ReadSyncInterval: when the journal's unsynced records must be flushed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -113,9 +114,13 @@ const initialMmapSize = 1 << (30 + 6*(strconv.IntSize/64)) // 64 GiB on 64-bit b
 
 // Options configure a Store.
 type Options struct {
-	// AuditKey signs audit checkpoints: the hub's key. Without it the store
-	// writes no checkpoints (tools that only read the log need none).
+	// AuditKey signs audit checkpoints and anchors: the audit key, not the
+	// one that signs tokens. Without it the store writes no checkpoints
+	// (tools that only read the log need none).
 	AuditKey ed25519.PrivateKey
+	// Witness, if set, is given every checkpoint once it is committed (see
+	// audit.Witness). It must not block.
+	Witness func(audit.Checkpoint)
 	// A checkpoint is signed after CheckpointEvery records (default 1000),
 	// and every CheckpointInterval (default 1m) when records were added.
 	CheckpointEvery    int
@@ -437,18 +442,18 @@ func (s *Store) Ready(ctx context.Context) error {
 	})
 }
 
-// Backup implements store.Store: the file as one read transaction sees it.
+// Backup implements store.Store: the file as one read transaction sees it,
+// begun right after a commit that folds the journal and seals the audit
+// chain's head, so that the copy's log verifies whole.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	if err := s.fold(); err != nil {
+	var snapshot *bolt.Tx
+	var beginErr error
+	err := s.submit(&writeOp{seal: true, committed: func() { snapshot, beginErr = s.db.Begin(false) }})
+	if err = errors.Join(err, beginErr); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
+	defer snapshot.Rollback()
+	return snapshot.WriteTo(w)
 }
 
 // versionText is the version, as the object spells it, of the object

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
@@ -19,6 +20,11 @@ type writeOp struct {
 	fn   func(tx *bolt.Tx) error // must be safe to run again after a rollback
 	rec  *audit.Record
 	done chan error
+	// seal asks for a checkpoint at the end of the transaction, over
+	// every record in it; committed runs right after the commit, before
+	// any other write (a snapshot taken there is exactly that state).
+	seal      bool
+	committed func()
 }
 
 // errClosed is returned for writes after Close.
@@ -159,6 +165,7 @@ func (s *Store) update(ops []*writeOp) error {
 		return nil // folds with nothing to fold
 	}
 	var head chainHead
+	s.signed = s.signed[:0]
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := foldJournaled(tx, s.pending); err != nil {
 			return err
@@ -178,6 +185,11 @@ func (s *Store) update(ops []*writeOp) error {
 		if err := s.afterWrites(tx); err != nil {
 			return err
 		}
+		if s.opts.AuditKey != nil && slices.ContainsFunc(ops, func(op *writeOp) bool { return op.seal }) {
+			if err := s.checkpoint(tx, audit.CheckpointPeriodic); err != nil {
+				return err
+			}
+		}
 		head.seq, head.hash = auditHead(tx)
 		return nil
 	})
@@ -188,6 +200,16 @@ func (s *Store) update(ops []*writeOp) error {
 	s.unfolded.Store(0)
 	s.journal.rewind()
 	s.syncDue = nil // the commit made them durable
+	for _, op := range ops {
+		if op.committed != nil {
+			op.committed()
+		}
+	}
+	if s.opts.Witness != nil {
+		for _, c := range s.signed {
+			s.opts.Witness(c)
+		}
+	}
 	return nil
 }
 
@@ -205,7 +227,7 @@ func (s *Store) syncJournal() {
 // hasWork reports whether any op has something to write.
 func hasWork(ops []*writeOp) bool {
 	for _, op := range ops {
-		if op.fn != nil || op.rec != nil {
+		if op.fn != nil || op.rec != nil || op.seal || op.committed != nil {
 			return true
 		}
 	}

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 		{"ConcurrentAuditsChainInOrder", testConcurrentAudits},
 		{"PruneKeepsTheChainVerifiable", testPrune},
 		{"AuditFromSkipsOlderSegments", testAuditFrom},
+		{"CheckpointsSealChainAndAreNeverReplaced", testCheckpointChain},
 	}
 	for _, tt := range auditTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,8 +79,11 @@ var (
 	admin  = store.Author{Org: "dhs", Admin: true}
 )
 
-// testKey signs the suite's checkpoints.
-var testKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+// testKey signs the suite's checkpoints; testKeys verify them.
+var (
+	testKey  = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	testKeys = []ed25519.PublicKey{testKey.Public().(ed25519.PublicKey)}
+)
 
 const coll = "5f3c6a1e-8a43-4d0e-9c55-3c1f2b6f7a10"
 
@@ -437,9 +441,10 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 	}
 }
 
+// verify verifies the log, records after the newest checkpoint included.
 func verify(t *testing.T, s store.Store) audit.Result {
 	t.Helper()
-	res, err := audit.Verify(store.AuditLog(ctx, s), testKey.Public().(ed25519.PublicKey))
+	res, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: testKeys, AllowUnsealed: true})
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -549,6 +554,14 @@ func testPrune(t *testing.T, s store.Store) {
 	res := verify(t, s)
 	if res.Records != 7 || res.FirstSeq != 6 || res.LastSeq != 12 {
 		t.Fatalf("after pruning: %+v", res)
+	}
+	// A stop right after the prune seals the head; the chain's start stays
+	// anchored.
+	if err := s.Checkpoint(ctx, audit.CheckpointShutdown); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: testKeys}); err != nil || res.FirstSeq != 6 || res.Checkpoint != 12 {
+		t.Fatalf("after a prune and a stop: %+v, %v", res, err)
 	}
 	if err := s.Audit(ctx, &audit.Record{RequestID: "after"}); err != nil {
 		t.Fatal(err)
@@ -741,4 +754,46 @@ func testOwnership(t *testing.T, s store.Store) {
 	}
 	got, _ := query(t, s, store.Query{Versions: store.VersionMatch{All: true}})
 	want(t, got, entry{ind1, v1})
+}
+
+func testCheckpointChain(t *testing.T, s store.Store) {
+	for range 7 {
+		if err := s.Audit(ctx, &audit.Record{Time: time.Now(), Action: audit.ActionRead}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	strict := audit.VerifyOptions{Keys: testKeys}
+	// Records 6 and 7 come after the checkpoint at 5.
+	if _, err := audit.Verify(store.AuditLog(ctx, s), strict); err == nil || !strings.Contains(err.Error(), "2 records (6 to 7) are not covered") {
+		t.Fatalf("unsealed records: %v", err)
+	}
+	if res := verify(t, s); res.Unsealed != 2 {
+		t.Fatalf("unsealed = %d, want 2", res.Unsealed)
+	}
+	for range 2 { // the second finds the head signed already
+		if err := s.Checkpoint(ctx, audit.CheckpointShutdown); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cps []audit.Checkpoint
+	s.AuditCheckpoints(ctx, func(c audit.Checkpoint) error { cps = append(cps, c); return nil })
+	if len(cps) != 2 || cps[0].Seq != 5 || cps[1].Seq != 7 || cps[0].Prev != "" || cps[1].Prev != cps[0].Digest() || cps[1].Key != audit.KeyID(testKeys[0]) {
+		t.Fatalf("checkpoints %+v", cps)
+	}
+	if _, err := audit.Verify(store.AuditLog(ctx, s), strict); err != nil {
+		t.Fatal(err)
+	}
+	// An auditor who saw checkpoint 7 (or record 8) finds a log cut back
+	// before it.
+	if _, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: testKeys, MinSeq: 8}); err == nil || !strings.Contains(err.Error(), "cut back") {
+		t.Fatalf("min seq beyond the log: %v", err)
+	}
+	if _, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: testKeys, Head: &cps[1]}); err != nil {
+		t.Fatalf("the head kept: %v", err)
+	}
+	// Another key's checkpoints do not verify.
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
+	if _, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: []ed25519.PublicKey{other.Public().(ed25519.PublicKey)}}); err == nil {
+		t.Fatal("verified with another key")
+	}
 }
