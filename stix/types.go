@@ -430,7 +430,27 @@ var tlpDefinitions = map[string]string{
 	"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
 }
 
+// tlp2Extension is the extension that defines TLP 2.0 markings.
+const tlp2Extension = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+
+// definesTLP reports whether a marking definition carrying the id of a TLP
+// marking defines that level, as the standard one does: otherwise anyone
+// could post a "TLP:RED" that reads as CLEAR to tools that resolve it.
+func (v *validator) definesTLP(id string, level TLP) bool {
+	if want, v1 := tlpDefinitions[id]; v1 {
+		def, _ := v.obj["definition"].(map[string]any)
+		return v.obj["definition_type"] == "tlp" && def["tlp"] == want
+	}
+	exts, _ := v.obj["extensions"].(map[string]any)
+	ext, _ := exts[tlp2Extension].(map[string]any)
+	return ext["tlp_2_0"] == strings.ToLower(strings.TrimPrefix(level.String(), "TLP:"))
+}
+
 func checkMarkingDefinition(v *validator) {
+	id, _ := v.obj["id"].(string)
+	if level, ok := TLPOf(id); ok && !v.definesTLP(CanonicalID(id), level) {
+		v.bad("id", "%s is the id of %s; only that marking's standard definition may carry it", id, level)
+	}
 	if v.has("modified") {
 		v.bad("modified", "a marking definition cannot be versioned; a changed marking needs a new id")
 	}

@@ -353,3 +353,22 @@ func TestValidate_NotAnObject(t *testing.T) {
 		}
 	}
 }
+
+// A marking definition with a TLP marking's id must define that level:
+// else a member could post a "TLP:RED" that reads as CLEAR.
+func TestValidate_TLPIdsCarryOnlyTheirDefinitions(t *testing.T) {
+	for _, tt := range []struct {
+		name, obj string
+		ok        bool
+	}{
+		{"TLP 1.0 RED as published", `{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed","created":"2017-01-20T00:00:00.000Z","definition_type":"tlp","name":"TLP:RED","definition":{"tlp":"red"}}`, true},
+		{"TLP 2.0 RED as published", `{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1","created":"2022-10-01T00:00:00.000Z","name":"TLP:RED","extensions":{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{"extension_type":"property-extension","tlp_2_0":"red"}}}`, true},
+		{"TLP 1.0 RED's id on a statement", `{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed","created":"2017-01-20T00:00:00.000Z","definition_type":"statement","definition":{"statement":"TLP:CLEAR, share freely"}}`, false},
+		{"TLP 2.0 RED's id, upper case, defining clear", `{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1","created":"2022-10-01T00:00:00.000Z","name":"TLP:RED","extensions":{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{"extension_type":"property-extension","tlp_2_0":"clear"}}}`, false},
+	} {
+		_, problems := Validate([]byte(tt.obj), Options{})
+		if err := Err(problems); (err == nil) != tt.ok {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+	}
+}
