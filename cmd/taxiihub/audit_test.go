@@ -95,6 +95,21 @@ func TestAuditVerify_DetectsTampering(t *testing.T) {
 		v, _ := json.Marshal(r)
 		records.Put(seqKey(seq), v)
 	}
+	// alterAndReseal changes record 5 and seals it and every later record
+	// again, as an intruder without the audit key can.
+	alterAndReseal := func(r *bolt.Bucket) {
+		prev := ""
+		for seq := uint64(5); seq <= 20; seq++ {
+			editRecord(r, seq, func(x *audit.Record) {
+				if seq == 5 {
+					x.Org = "dhs"
+					prev = x.Prev
+				}
+				x.Seal(seq, prev)
+				prev = x.Hash
+			})
+		}
+	}
 	tests := []struct {
 		name string
 		edit func(records, checkpoints *bolt.Bucket)
@@ -126,19 +141,7 @@ func TestAuditVerify_DetectsTampering(t *testing.T) {
 				r.Delete(seqKey(seq))
 			}
 		}, "checkpoint 20 vouches for records after 17"},
-		{"altered and the chain recomputed", func(r, _ *bolt.Bucket) {
-			prev := ""
-			for seq := uint64(5); seq <= 20; seq++ {
-				editRecord(r, seq, func(x *audit.Record) {
-					if seq == 5 {
-						x.Org = "dhs"
-						prev = x.Prev
-					}
-					x.Seal(seq, prev)
-					prev = x.Hash
-				})
-			}
-		}, "record 10 differs from what checkpoint 10 signed"},
+		{"altered and the chain recomputed", func(r, _ *bolt.Bucket) { alterAndReseal(r) }, "record 10 differs from what checkpoint 10 signed"},
 		{"a checkpoint forged", func(_, c *bolt.Bucket) {
 			v := c.Get(seqKey(10))
 			var cp audit.Checkpoint
@@ -150,17 +153,7 @@ func TestAuditVerify_DetectsTampering(t *testing.T) {
 		{"every checkpoint deleted, a record altered, the chain recomputed", func(r, c *bolt.Bucket) {
 			c.Delete(seqKey(10))
 			c.Delete(seqKey(20))
-			prev := ""
-			for seq := uint64(5); seq <= 20; seq++ {
-				editRecord(r, seq, func(x *audit.Record) {
-					if seq == 5 {
-						x.Org = "dhs"
-						prev = x.Prev
-					}
-					x.Seal(seq, prev)
-					prev = x.Hash
-				})
-			}
+			alterAndReseal(r)
 		}, "20 records (1 to 20) are not covered by a signed checkpoint"},
 		{"a checkpoint removed from the middle", func(r, c *bolt.Bucket) {
 			for seq := uint64(21); seq <= 25; seq++ { // records and a checkpoint after 20, as a running hub adds them

@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net/http"
 	"os"
@@ -313,12 +310,7 @@ func TestServe_SIGHUPReloadsConfig(t *testing.T) {
 	dir, bin := buildBinary(t)
 	cfgPath := writeConfig(t, dir)
 	// ODNI registers an Ed25519 key and signs its own tokens.
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	keyPath := filepath.Join(dir, "odni.pem")
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	pubPEM, _ := auth.PublicPEM(priv.Public())
-	os.WriteFile(filepath.Join(dir, "odni.pub"), pubPEM, 0o600)
+	keyPath := writeOrgKey(t, dir, "odni")
 	original, _ := os.ReadFile(cfgPath)
 	withKey := strings.Replace(string(original), "    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n",
 		"    identity: identity--4056b917-7055-4830-8a96-7f6cca98cb32\n    keys:\n      - kid: odni-2026\n        alg: EdDSA\n        public_key_file: "+filepath.Join(dir, "odni.pub")+"\n", 1)

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,17 +26,27 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// writeOrgKey writes an organization's Ed25519 key pair into dir, as
+// <name>.pem (private) and <name>.pub (public), and returns the first.
+func writeOrgKey(t *testing.T, dir, name string) string {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	keyPath := filepath.Join(dir, name+".pem")
+	pubPEM, _ := auth.PublicPEM(priv.Public())
+	if err := errors.Join(os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600),
+		os.WriteFile(filepath.Join(dir, name+".pub"), pubPEM, 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	return keyPath
+}
+
 // token issue --key signs for an organization, and refuses roles above the
 // ceiling the config gives that key, as the hub would.
 func TestTokenIssue_OrganizationKeyRoleCeiling(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := writeConfig(t, dir)
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	der, _ := x509.MarshalPKCS8PrivateKey(priv)
-	keyPath := filepath.Join(dir, "odni.pem")
-	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	pubPEM, _ := auth.PublicPEM(priv.Public())
-	os.WriteFile(filepath.Join(dir, "odni.pub"), pubPEM, 0o600)
+	keyPath := writeOrgKey(t, dir, "odni")
 	original, _ := os.ReadFile(cfgPath)
 	withKey := func(roles string) {
 		key := "    keys:\n      - kid: odni-1\n        alg: EdDSA\n        public_key_file: " + filepath.Join(dir, "odni.pub") + "\n" + roles
