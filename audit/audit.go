@@ -285,8 +285,10 @@ type VerifyOptions struct {
 	// MinSeq fails verification unless a checkpoint covers record MinSeq:
 	// the log was not cut back before a head an auditor saw.
 	MinSeq uint64
-	// Head, if set, is a checkpoint an auditor kept (from a witness): the
-	// log must hold it, or a record at its Seq with its Head hash.
+	// Head, if set, is a head an auditor kept: a signed checkpoint from a
+	// witness, or a record's number and hash noted before (unsigned). The
+	// log must hold a checkpoint or a record at its Seq with its Head hash,
+	// and a checkpoint at or after it.
 	Head *Checkpoint
 }
 
@@ -354,6 +356,7 @@ func Verify(log Log, opts VerifyOptions) (Result, error) {
 		heads[c.Seq] = c.Head
 	}
 	res := Result{LastSeq: wantSeq - 1}
+	headSeen := false
 	err = log.Records(func(r Record) error {
 		switch {
 		case r.Seq < wantSeq && res.Records == 0:
@@ -371,8 +374,11 @@ func Verify(log Log, opts VerifyOptions) (Result, error) {
 		if head, ok := heads[r.Seq]; ok && head != r.Hash {
 			return fmt.Errorf("%w: record %d differs from what checkpoint %d signed", ErrTampered, r.Seq, r.Seq)
 		}
-		if opts.Head != nil && r.Seq == opts.Head.Seq && r.Hash != opts.Head.Head {
-			return fmt.Errorf("%w: record %d differs from the head kept outside the hub", ErrTampered, r.Seq)
+		if opts.Head != nil && r.Seq == opts.Head.Seq {
+			if r.Hash != opts.Head.Head {
+				return fmt.Errorf("%w: record %d differs from the head kept outside the hub", ErrTampered, r.Seq)
+			}
+			headSeen = true
 		}
 		if res.Records == 0 {
 			res.FirstSeq = r.Seq
@@ -392,7 +398,7 @@ func Verify(log Log, opts VerifyOptions) (Result, error) {
 		res.Checkpoint = max(res.Checkpoint, c.Seq)
 	}
 	if opts.Head != nil {
-		if err := holdsHead(checkpoints, *opts.Head, opts); err != nil {
+		if err := holdsHead(checkpoints, *opts.Head, headSeen, opts); err != nil {
 			return Result{}, err
 		}
 		opts.MinSeq = max(opts.MinSeq, opts.Head.Seq)
@@ -409,12 +415,11 @@ func Verify(log Log, opts VerifyOptions) (Result, error) {
 	return res, nil
 }
 
-// holdsHead checks a head kept outside the hub against the log's
-// checkpoints: it must be signed, and the log must hold a checkpoint at its
-// record with the same hash (if that record was pruned, the checkpoint is
-// all that is left to compare).
-func holdsHead(checkpoints []Checkpoint, head Checkpoint, opts VerifyOptions) error {
-	if !head.verifiedBy(opts.Keys, opts.LegacyKey) {
+// holdsHead checks a head kept outside the hub against the log: a signed
+// one must verify, and the log must hold a checkpoint at its record with
+// the same hash, or the record itself (recordSeen: it matched).
+func holdsHead(checkpoints []Checkpoint, head Checkpoint, recordSeen bool, opts VerifyOptions) error {
+	if head.Signature != "" && !head.verifiedBy(opts.Keys, opts.LegacyKey) {
 		return fmt.Errorf("the head given (checkpoint %d) is not signed by a key given", head.Seq)
 	}
 	for _, c := range checkpoints {
@@ -425,5 +430,8 @@ func holdsHead(checkpoints []Checkpoint, head Checkpoint, opts VerifyOptions) er
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: the head kept outside the hub (checkpoint %d) is not in the log", ErrTampered, head.Seq)
+	if recordSeen {
+		return nil
+	}
+	return fmt.Errorf("%w: the head kept outside the hub (record %d) is not in the log", ErrTampered, head.Seq)
 }

@@ -27,7 +27,7 @@ func auditCommand() *cobra.Command {
 }
 
 func auditVerifyCommand() *cobra.Command {
-	var dbPath, legacyPath, witnessPath string
+	var dbPath, legacyPath, witnessPath, head string
 	var keyPaths []string
 	var opts audit.VerifyOptions
 	cmd := &cobra.Command{
@@ -59,12 +59,21 @@ func auditVerifyCommand() *cobra.Command {
 				}
 				opts.LegacyKey = pub
 			}
-			if witnessPath != "" {
-				head, err := audit.LastWitnessed(witnessPath)
+			switch {
+			case witnessPath != "" && head != "":
+				return fmt.Errorf("give --witness or --head, not both")
+			case witnessPath != "":
+				kept, err := audit.LastWitnessed(witnessPath)
 				if err != nil {
 					return fmt.Errorf("--witness: %w", err)
 				}
-				opts.Head = &head
+				opts.Head = &kept
+			case head != "":
+				var kept audit.Checkpoint
+				if _, err := fmt.Sscanf(head, "%d:%s", &kept.Seq, &kept.Head); err != nil || len(kept.Head) != 64 {
+					return fmt.Errorf("--head: %q is not SEQ:HASH (a record number and its 64-digit hash)", head)
+				}
+				opts.Head = &kept
 			}
 			st, err := openReadOnly(dbPath)
 			if err != nil {
@@ -89,6 +98,7 @@ func auditVerifyCommand() *cobra.Command {
 	f.BoolVar(&opts.AllowUnsealed, "allow-unsealed", false, "accept, and count, records after the newest checkpoint (a hub that did not stop cleanly)")
 	f.Uint64Var(&opts.MinSeq, "min-seq", 0, "fail unless a checkpoint covers this record: the newest record number you saw before")
 	f.StringVar(&witnessPath, "witness", "", "a witness file (audit.witness_file): the log must hold its newest signed head")
+	f.StringVar(&head, "head", "", "SEQ:HASH of a record (or checkpoint) you noted before: the log must still hold it, unchanged")
 	return cmd
 }
 

@@ -115,6 +115,15 @@ func TestAuditVerify_WitnessCatchesACutBack(t *testing.T) {
 	if out, err := verifyFile(db, keyPath, "--witness", witnessFile, "--min-seq", "25"); err != nil {
 		t.Fatalf("the untouched log against its witness: %q, %v", out, err)
 	}
+	// An auditor noted record 23's hash from the API.
+	var noted audit.Record
+	ro, _ := boltstore.Open(db, boltstore.Options{ReadOnly: true})
+	ro.AuditRecords(context.Background(), 23, func(r audit.Record) error { noted = r; return errors.New("stop") })
+	ro.Close()
+	head := fmt.Sprintf("%d:%s", noted.Seq, noted.Hash)
+	if _, err := verifyFile(db, keyPath, "--head", head); err != nil {
+		t.Fatalf("--head %s: %v", head, err)
+	}
 
 	// Whoever holds data_dir removes records 21-25 and the checkpoint that
 	// sealed them.
@@ -127,7 +136,7 @@ func TestAuditVerify_WitnessCatchesACutBack(t *testing.T) {
 	if out, err := verifyFile(db, keyPath); err != nil || !strings.Contains(out, "verified 20 records") {
 		t.Fatalf("the cut log alone: %q, %v", out, err)
 	}
-	for _, flags := range [][]string{{"--witness", witnessFile}, {"--min-seq", "25"}} {
+	for _, flags := range [][]string{{"--witness", witnessFile}, {"--min-seq", "25"}, {"--head", head}} {
 		if _, err := verifyFile(db, keyPath, flags...); err == nil || !strings.Contains(err.Error(), "tampered") {
 			t.Errorf("%v: %v", flags, err)
 		}
