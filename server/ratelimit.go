@@ -51,8 +51,7 @@ func (f *failureLimiter) reserve(names ...string) (release func(passed bool), wa
 	for i, name := range names {
 		b := f.buckets[name]
 		if b == nil {
-			b = &bucket{tokens: failureBurst, at: now}
-			f.buckets[name] = b
+			b = &bucket{tokens: failureBurst, at: now} // tracked once a token is taken
 		}
 		b.refill(now)
 		if b.tokens < 1 {
@@ -61,10 +60,11 @@ func (f *failureLimiter) reserve(names ...string) (release func(passed bool), wa
 		taken[i] = b
 	}
 	if wait > 0 {
-		return nil, wait
+		return nil, wait // nothing new is tracked: a throttled caller cannot crowd others out
 	}
-	for _, b := range taken {
+	for i, b := range taken {
 		b.tokens--
+		f.buckets[names[i]] = b
 	}
 	return func(passed bool) {
 		if !passed {
