@@ -379,7 +379,7 @@ func TestAuth_NoNewVersionsOfAnotherMembersObject(t *testing.T) {
 		return st
 	}
 	st := post(by(indicator(ind1, v2), googleIdentity), google)
-	if st.SuccessCount != 0 || st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "objects[0]: "+ind1+" belongs to organization fbi") {
+	if st.SuccessCount != 0 || st.FailureCount != 1 || !strings.Contains(st.Failures[0].Message, "objects[0]: "+ind1+" belongs to another organization") {
 		t.Fatalf("google's version of FBI's indicator: %+v", st)
 	}
 	var env envelope

@@ -360,13 +360,15 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 			return store.Detail{ID: o.ID, Version: o.VersionText, Message: "already added"}, unchanged, nil
 		}
 	}
+	// Refusals never name the owner: it may have posted without
+	// created_by_ref, not to be known to the other members.
 	owner, known := c.owner(o.ID)
 	switch {
 	case known && !by.MayChange(owner, known):
 		if len(versions) == 0 {
-			return refuse(fmt.Sprintf("%s was deleted by its owner, organization %s; only %s may post it again", o.ID, orNone(owner), orNone(owner)))
+			return refuse(fmt.Sprintf("%s was deleted by the organization that owns it; only that organization may post it again", o.ID))
 		}
-		return refuse(fmt.Sprintf("%s belongs to organization %s: only %s (or an admin) makes new versions of it", o.ID, orNone(owner), orNone(owner)))
+		return refuse(fmt.Sprintf("%s belongs to another organization: only its owner (or an admin) makes new versions of it", o.ID))
 	case !known && len(versions) > 0 && !by.MayChange(owner, known):
 		return refuse(fmt.Sprintf("%s was stored before the hub recorded owners: only an admin makes new versions of it", o.ID))
 	}
@@ -496,7 +498,7 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 			if !known {
 				return fmt.Errorf("object %s was stored before the hub recorded owners; only an admin may delete it: %w", id, store.ErrNotOwner)
 			}
-			return fmt.Errorf("object %s belongs to organization %s; only %s or an admin may delete it: %w", id, orNone(owner), orNone(owner), store.ErrNotOwner)
+			return fmt.Errorf("object %s belongs to another organization; only its owner or an admin may delete it: %w", id, store.ErrNotOwner)
 		}
 		if specVersions == nil {
 			for _, v := range versions {

@@ -720,7 +720,7 @@ func testOwnership(t *testing.T, s store.Store) {
 		return st, rec
 	}
 	// Another organization can neither add a version nor delete one.
-	if st, rec := post(other, Obj(ind1, v2)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "belongs to organization fbi") || len(rec.Refused) != 1 {
+	if st, rec := post(other, Obj(ind1, v2)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "belongs to another organization") || len(rec.Refused) != 1 {
 		t.Fatalf("another organization's version: %+v", st)
 	}
 	rec := &audit.Record{}
@@ -746,7 +746,7 @@ func testOwnership(t *testing.T, s store.Store) {
 	}
 	// The deleted object keeps its owner: another organization cannot post
 	// it again, the owner can.
-	if st, _ := post(other, Obj(ind1, v1)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "deleted by its owner, organization fbi") {
+	if st, _ := post(other, Obj(ind1, v1)); len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "deleted by the organization that owns it") {
 		t.Fatalf("another organization re-posting a deleted object: %+v", st)
 	}
 	if st, _ := post(member, Obj(ind1, v1)); len(st.Successes) != 1 {
