@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +50,7 @@ func demoCommand() *cobra.Command {
 			}
 			defer h.close()
 			collection := cfg.APIRoots[0].Collections[0]
-			added, err := importDir(cmd.Context(), st, collection.ID, filepath.Join(testdata, "bundles"))
+			added, err := importDir(cmd.Context(), st, cfg, collection.ID, filepath.Join(testdata, "bundles"))
 			if err != nil {
 				return err
 			}
@@ -141,8 +143,14 @@ func demoTokens(cfg *config.Config) ([]demoToken, error) {
 // importDir stores every object of every bundle (*.json) in dir into
 // collection and returns how many were new. Objects already stored are
 // skipped, so importing twice changes nothing; an invalid object stops the
-// import with its file and reason.
-func importDir(ctx context.Context, st store.Store, collection, dir string) (int, error) {
+// import with its file and reason. Each object is owned by the member whose
+// identity made it (created_by_ref), or is it, as if that member had posted
+// it, so that members can version their own; the hub owns the rest.
+func importDir(ctx context.Context, st store.Store, cfg *config.Config, collection, dir string) (int, error) {
+	owners := map[string]string{}
+	for _, org := range cfg.Organizations {
+		owners[org.Identity] = org.ID
+	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return 0, err
@@ -160,24 +168,31 @@ func importDir(ctx context.Context, st store.Store, collection, dir string) (int
 		if err != nil {
 			return added, fmt.Errorf("%s: %w", file, err)
 		}
-		objs := make([]store.Object, 0, len(env.Objects))
+		byOwner := map[string][]store.Object{}
 		for i, raw := range env.Objects {
 			m, problems := stix.Validate(raw, stix.Options{})
 			if err := stix.Err(problems); err != nil {
 				return added, fmt.Errorf("%s: objects[%d] (%s): %w", file, i, m.ID, err)
 			}
-			objs = append(objs, store.Object{Meta: m, Raw: raw})
+			owner, own := owners[m.ID] // a member's identity object
+			if !own {
+				owner = owners[m.CreatedByRef]
+			}
+			byOwner[owner] = append(byOwner[owner], store.Object{Meta: m, Raw: raw})
 		}
-		now := time.Now().UTC()
-		status := &store.Status{ID: "import-" + filepath.Base(file), Collection: collection, RequestTime: now, Total: len(objs)}
-		rec := &audit.Record{Time: now, RequestID: status.ID, Subject: "taxiihub import", AuthMethod: auth.MethodNone,
-			Method: "IMPORT", Path: file, Collection: collection, Action: audit.ActionWrite, Status: http.StatusAccepted}
-		if err := st.Add(ctx, collection, store.Author{Admin: true}, objs, status, rec); err != nil { // the hub itself owns what it imports
-			return added, fmt.Errorf("%s: %w", file, err)
-		}
-		for _, d := range status.Successes {
-			if d.Message == "" {
-				added++
+		for _, owner := range slices.Sorted(maps.Keys(byOwner)) {
+			objs := byOwner[owner]
+			now := time.Now().UTC()
+			status := &store.Status{ID: "import-" + filepath.Base(file) + "-" + owner, Collection: collection, Owner: owner, RequestTime: now, Total: len(objs)}
+			rec := &audit.Record{Time: now, RequestID: status.ID, Org: owner, Subject: "taxiihub import", AuthMethod: auth.MethodNone,
+				Method: "IMPORT", Path: file, Collection: collection, Action: audit.ActionWrite, Status: http.StatusAccepted}
+			if err := st.Add(ctx, collection, store.Author{Org: owner, Admin: true}, objs, status, rec); err != nil {
+				return added, fmt.Errorf("%s: %w", file, err)
+			}
+			for _, d := range status.Successes {
+				if d.Message == "" {
+					added++
+				}
 			}
 		}
 	}
