@@ -50,29 +50,12 @@ func (s *Server) postObjects(c echo.Context) error {
 		RequestTime: time.Now().UTC(),
 		Total:       len(env.Objects),
 	}
-	objs := make([]store.Object, 0, len(env.Objects))
-	opts := stix.Options{RefuseCustom: !col.CustomAllowed()}
 	p, policy := principal(c), s.stateOf(c).policy
-	for i, raw := range env.Objects {
-		m, problems := stix.Validate(raw, opts)
-		refusal := stix.Summary(problems)
-		if stix.Err(problems) == nil {
-			if err := policy.CheckObject(p, col.ID, m); err != nil {
-				refusal = err.Error()
-			} else {
-				refusal = ""
-			}
-		}
-		if refusal != "" {
-			st.Failures = append(st.Failures, store.Detail{
-				ID:      m.ID,
-				Version: m.VersionText,
-				Message: fmt.Sprintf("objects[%d]: %s", i, refusal),
-			})
-			continue
-		}
-		objs = append(objs, store.Object{Meta: m, Raw: raw, Message: stix.Summary(problems), Where: fmt.Sprintf("objects[%d]", i)})
-	}
+	checked := stix.CheckEnvelope(env, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
+		return policy.CheckObject(p, col.ID, m)
+	})
+	objs, failures := store.Ingest(checked)
+	st.Failures = failures
 	rec := s.newRecord(c, st.RequestTime, http.StatusAccepted, "")
 	for _, f := range st.Failures {
 		rec.Refused = append(rec.Refused, audit.ObjectVersion{ID: f.ID, Version: f.Version})

@@ -341,3 +341,32 @@ func quoted(val any) string {
 	}
 	return jsonKind(val)
 }
+
+// Checked is one object of an envelope as ingest judged it.
+type Checked struct {
+	Index    int // its place in the envelope's objects
+	Meta     Meta
+	Raw      []byte
+	Problems []Problem // validation's, then the policy's refusal if any
+}
+
+// Refused reports whether the object may not be stored.
+func (c Checked) Refused() bool { return refused(c.Problems) }
+
+// CheckEnvelope validates every object of env with opts and, for those
+// that pass, asks policy (if not nil), whose error refuses the object. It
+// is the one ingest check: a POST, the demo's import and stix validate
+// all judge objects with it.
+func CheckEnvelope(env Envelope, opts Options, policy func(Meta) error) []Checked {
+	out := make([]Checked, len(env.Objects))
+	for i, raw := range env.Objects {
+		m, problems := Validate(raw, opts)
+		if policy != nil && !refused(problems) {
+			if err := policy(m); err != nil {
+				problems = append(problems, Problem{Message: err.Error()})
+			}
+		}
+		out[i] = Checked{Index: i, Meta: m, Raw: raw, Problems: problems}
+	}
+	return out
+}

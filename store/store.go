@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -220,3 +221,19 @@ func (l auditLog) Checkpoints(fn func(audit.Checkpoint) error) error {
 }
 
 func (l auditLog) Anchor() (*audit.Anchor, error) { return l.s.AuditAnchor(l.ctx) }
+
+// Ingest turns an envelope's checked objects (stix.CheckEnvelope) into what
+// Add takes: the objects to store, with their warnings as messages, and a
+// failure detail for each one refused, naming it by its place.
+func Ingest(checked []stix.Checked) (objs []Object, failures []Detail) {
+	objs = make([]Object, 0, len(checked))
+	for _, c := range checked {
+		where := fmt.Sprintf("objects[%d]", c.Index)
+		if c.Refused() {
+			failures = append(failures, Detail{ID: c.Meta.ID, Version: c.Meta.VersionText, Message: where + ": " + stix.Summary(c.Problems)})
+			continue
+		}
+		objs = append(objs, Object{Meta: c.Meta, Raw: c.Raw, Message: stix.Summary(c.Problems), Where: where})
+	}
+	return objs, failures
+}

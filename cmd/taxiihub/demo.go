@@ -49,8 +49,7 @@ func demoCommand() *cobra.Command {
 				return err
 			}
 			defer h.close()
-			collection := cfg.APIRoots[0].Collections[0]
-			added, err := importDir(cmd.Context(), st, cfg, collection.ID, filepath.Join(testdata, "bundles"))
+			added, err := importDir(cmd.Context(), st, cfg, &cfg.APIRoots[0].Collections[0], filepath.Join(testdata, "bundles"))
 			if err != nil {
 				return err
 			}
@@ -143,13 +142,25 @@ func demoTokens(cfg *config.Config) ([]demoToken, error) {
 // importDir stores every object of every bundle (*.json) in dir into
 // collection and returns how many were new. Objects already stored are
 // skipped, so importing twice changes nothing; an invalid object stops the
-// import with its file and reason. Each object is owned by the member whose
-// identity made it (created_by_ref), or is it, as if that member had posted
-// it, so that members can version their own; the hub owns the rest.
-func importDir(ctx context.Context, st store.Store, cfg *config.Config, collection, dir string) (int, error) {
+// import with its file and reason. Each object is posted as the member
+// whose identity made it (created_by_ref), or is it, so that members own
+// and can version their own; the hub posts the rest. Objects are checked
+// as a POST checks them (stix.CheckEnvelope, the collection's options and
+// the access policy).
+func importDir(ctx context.Context, st store.Store, cfg *config.Config, col *config.Collection, dir string) (int, error) {
+	policy, err := auth.New(cfg, nil)
+	if err != nil {
+		return 0, err
+	}
 	owners := map[string]string{}
 	for _, org := range cfg.Organizations {
 		owners[org.Identity] = org.ID
+	}
+	ownerOf := func(m stix.Meta) string {
+		if owner, own := owners[m.ID]; own { // a member's identity object
+			return owner
+		}
+		return owners[m.CreatedByRef]
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -168,32 +179,28 @@ func importDir(ctx context.Context, st store.Store, cfg *config.Config, collecti
 		if err != nil {
 			return added, fmt.Errorf("%s: %w", file, err)
 		}
-		byOwner := map[string][]store.Object{}
-		for i, raw := range env.Objects {
-			m, problems := stix.Validate(raw, stix.Options{})
-			if err := stix.Err(problems); err != nil {
-				return added, fmt.Errorf("%s: objects[%d] (%s): %w", file, i, m.ID, err)
-			}
-			owner, own := owners[m.ID] // a member's identity object
-			if !own {
-				owner = owners[m.CreatedByRef]
-			}
-			byOwner[owner] = append(byOwner[owner], store.Object{Meta: m, Raw: raw})
+		checked := stix.CheckEnvelope(env, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
+			return policy.CheckObject(auth.Principal{Org: ownerOf(m), Roles: []string{auth.RoleRead, auth.RoleWrite}}, col.ID, m)
+		})
+		objs, failures := store.Ingest(checked)
+		if len(failures) > 0 {
+			return added, fmt.Errorf("%s: %s (%s)", file, failures[0].Message, failures[0].ID)
 		}
+		byOwner := map[string][]store.Object{}
+		for _, o := range objs {
+			byOwner[ownerOf(o.Meta)] = append(byOwner[ownerOf(o.Meta)], o)
+		}
+		collection := col.ID
 		for _, owner := range slices.Sorted(maps.Keys(byOwner)) {
 			objs := byOwner[owner]
 			now := time.Now().UTC()
 			status := &store.Status{ID: "import-" + filepath.Base(file) + "-" + owner, Collection: collection, Owner: owner, RequestTime: now, Total: len(objs)}
 			rec := &audit.Record{Time: now, RequestID: status.ID, Org: owner, Subject: "taxiihub import", AuthMethod: auth.MethodNone,
 				Method: "IMPORT", Path: file, Collection: collection, Action: audit.ActionWrite, Status: http.StatusAccepted}
-			if err := st.Add(ctx, collection, store.Author{Org: owner, Admin: true}, objs, status, rec); err != nil {
+			if err := st.Add(ctx, collection, store.Author{Org: owner}, objs, status, rec); err != nil {
 				return added, fmt.Errorf("%s: %w", file, err)
 			}
-			for _, d := range status.Successes {
-				if d.Message == "" {
-					added++
-				}
-			}
+			added += len(rec.Stored)
 		}
 	}
 	return added, nil

@@ -52,20 +52,19 @@ func validateFile(w io.Writer, file string, opts stix.Options) (int, error) {
 		return 0, fmt.Errorf("%s: %w", file, err)
 	}
 	refused := 0
-	for i, raw := range env.Objects {
-		m, problems := stix.Validate(raw, opts)
-		name := m.ID
+	for _, c := range stix.CheckEnvelope(env, opts, nil) {
+		name := c.Meta.ID
 		if name == "" {
-			name = fmt.Sprintf("objects[%d]", i)
+			name = fmt.Sprintf("objects[%d]", c.Index)
 		}
-		for _, p := range problems {
+		for _, p := range c.Problems {
 			prefix := ""
 			if p.Warning {
 				prefix = "warning: "
 			}
 			fmt.Fprintf(w, "%s: %s: %s%s\n", file, name, prefix, p)
 		}
-		if stix.Err(problems) != nil {
+		if c.Refused() {
 			refused++
 		}
 	}
