@@ -13,14 +13,6 @@ import (
 	"github.com/taxiihub/taxiihub/stix"
 )
 
-// Roles a principal may hold.
-const (
-	RoleRead  = "read"
-	RoleWrite = "write"
-	RoleAudit = "audit"
-	RoleAdmin = "admin"
-)
-
 // How a principal authenticated.
 const (
 	MethodNone   = "none"

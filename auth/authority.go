@@ -62,7 +62,7 @@ func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
 			}
 			roles := k.Roles
 			if len(roles) == 0 {
-				roles = config.DefaultOrgKeyRoles
+				roles = config.DefaultOrgKeyRoles()
 			}
 			a.orgKeys[k.KID] = orgKey{org: org.ID, alg: k.Alg, pub: pub, roles: roles}
 		}
@@ -74,7 +74,7 @@ func New(cfg *config.Config, hubKey ed25519.PublicKey) (*Authority, error) {
 // with an API key or a JWT as the password.
 func (a *Authority) Authenticate(r *http.Request, gate Gate) (Principal, error) {
 	if a.cfg.Auth.Mode == "none" {
-		return Principal{Subject: anonymousSubject, Roles: config.Roles, Method: MethodNone}, nil
+		return Principal{Subject: anonymousSubject, Roles: config.AllRoles(), Method: MethodNone}, nil
 	}
 	header := r.Header.Get("Authorization")
 	if header == "" && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
@@ -221,14 +221,14 @@ func (a *Authority) Challenges() []string {
 // collection's read list.
 func (a *Authority) CanRead(p Principal, collectionID string) bool {
 	col := a.cfg.Collection(collectionID)
-	return col != nil && p.Has(RoleRead) && a.listed(p, col.Read)
+	return col != nil && p.Has(config.RoleRead) && a.listed(p, col.Read)
 }
 
 // CanWrite implements Policy: the write role, and the organization in the
 // collection's write list.
 func (a *Authority) CanWrite(p Principal, collectionID string) bool {
 	col := a.cfg.Collection(collectionID)
-	return col != nil && p.Has(RoleWrite) && a.listed(p, col.Write)
+	return col != nil && p.Has(config.RoleWrite) && a.listed(p, col.Write)
 }
 
 func (a *Authority) listed(p Principal, orgs []string) bool {
@@ -247,7 +247,7 @@ func (a *Authority) CheckObject(p Principal, collectionID string, m stix.Meta) e
 		}
 		identity := stix.CanonicalID(org.Identity)
 		switch {
-		case m.ID == identity && !p.Has(RoleAdmin):
+		case m.ID == identity && !p.Has(config.RoleAdmin):
 			return fmt.Errorf("id: %s is the identity of organization %s; only %s posts it", m.ID, org.ID, org.ID)
 		case m.CreatedByRef == identity:
 			return fmt.Errorf("created_by_ref: %s is the identity of organization %s; you post as %s", m.CreatedByRef, org.ID, p.Org)
@@ -257,7 +257,10 @@ func (a *Authority) CheckObject(p Principal, collectionID string, m stix.Meta) e
 	if col == nil || col.MaxTLP == "" {
 		return nil
 	}
-	ceiling, _ := stix.ParseTLP(col.MaxTLP)
+	ceiling, ok := stix.ParseTLP(col.MaxTLP)
+	if !ok { // config.Validate refuses it: never store what cannot be checked
+		return fmt.Errorf("the collection's max_tlp %q is not a TLP level", col.MaxTLP)
+	}
 	for _, ref := range m.MarkingRefs {
 		if level, ok := stix.TLPOf(ref); ok && level > ceiling {
 			return fmt.Errorf("object_marking_refs: %s (%s) is above this collection's ceiling, %s", level, ref, ceiling)

@@ -161,7 +161,7 @@ func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
 	if err != nil {
 		return Principal{}, time.Time{}, err
 	}
-	key, alg, keyOrg, method, ceiling := any(a.hubKey), "EdDSA", "", MethodHubJWT, config.Roles
+	key, alg, keyOrg, method, ceiling := any(a.hubKey), "EdDSA", "", MethodHubJWT, config.AllRoles()
 	if kid != "" && kid != config.HubKeyID {
 		k, ok := a.orgKeys[kid]
 		if !ok {
@@ -234,11 +234,11 @@ func checkRoles(roles, ceiling []string, kid string) error {
 	if len(roles) == 0 {
 		return refuse("roles", "the token grants no roles")
 	}
+	if err := config.CheckRoles(roles); err != nil {
+		return refuse("roles", "roles: %s", err.Error())
+	}
 	for _, r := range roles {
-		switch {
-		case !slices.Contains(config.Roles, r):
-			return refuse("roles", "unknown role %q", r)
-		case !slices.Contains(ceiling, r):
+		if !slices.Contains(ceiling, r) {
 			return refuse("roles", "key %q may grant only %s; the token claims %s", kid, strings.Join(ceiling, ", "), r)
 		}
 	}

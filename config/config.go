@@ -167,7 +167,7 @@ type OrgKey struct {
 }
 
 // DefaultOrgKeyRoles is the role ceiling of an organization key that names none.
-var DefaultOrgKeyRoles = []string{"read", "write"}
+func DefaultOrgKeyRoles() []string { return []string{RoleRead, RoleWrite} }
 
 // APIKey is an organization's API key; only a hash of its secret is kept.
 type APIKey struct {
@@ -281,7 +281,7 @@ func (c *Config) applyDefaults() {
 		c.Organizations[i].Identity = stix.CanonicalID(c.Organizations[i].Identity)
 		for j := range c.Organizations[i].Keys {
 			if k := &c.Organizations[i].Keys[j]; len(k.Roles) == 0 {
-				k.Roles = slices.Clone(DefaultOrgKeyRoles)
+				k.Roles = DefaultOrgKeyRoles()
 			}
 		}
 	}
@@ -422,11 +422,32 @@ func (r *APIRoot) Collection(key string) (*Collection, bool) {
 	return nil, false
 }
 
-// Roles a principal may hold.
-var Roles = []string{"read", "write", "audit", "admin"}
+// Roles a principal may hold: read and write a collection, read the audit
+// log, operate the hub.
+const (
+	RoleRead  = "read"
+	RoleWrite = "write"
+	RoleAudit = "audit"
+	RoleAdmin = "admin"
+)
 
-// TLPLevels are the values of max_tlp, least restrictive first.
-var TLPLevels = []string{"clear", "white", "green", "amber", "amber+strict", "red"}
+// AllRoles returns every role.
+func AllRoles() []string { return []string{RoleRead, RoleWrite, RoleAudit, RoleAdmin} }
+
+// CheckRoles is the one check of a list of roles, wherever one is given: in
+// the config, in a token, on the command line. It names the first that is
+// not a role, or says that there are none.
+func CheckRoles(roles []string) error {
+	if len(roles) == 0 {
+		return fmt.Errorf("at least one of %s", strings.Join(AllRoles(), ", "))
+	}
+	for _, r := range roles {
+		if !slices.Contains(AllRoles(), r) {
+			return fmt.Errorf("%q is not one of %s", r, strings.Join(AllRoles(), ", "))
+		}
+	}
+	return nil
+}
 
 var (
 	orgID   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -507,13 +528,14 @@ func validSTIXID(id string) bool {
 	return err == nil && typ == "identity"
 }
 
+// validRoles is CheckRoles naming the role at fault by its path.
 func validRoles(at string, roles []string) error {
-	if len(roles) == 0 {
-		return fmt.Errorf("%s: at least one of %s", at, strings.Join(Roles, ", "))
+	if err := CheckRoles(roles); err != nil && len(roles) == 0 {
+		return fmt.Errorf("%s: %v", at, err)
 	}
 	for i, r := range roles {
-		if !slices.Contains(Roles, r) {
-			return fmt.Errorf("%s[%d]: %q is not one of %s", at, i, r, strings.Join(Roles, ", "))
+		if err := CheckRoles([]string{r}); err != nil {
+			return fmt.Errorf("%s[%d]: %v", at, i, err)
 		}
 	}
 	return nil
@@ -531,8 +553,8 @@ func (c *Config) validateAccess(at string, col Collection) error {
 			}
 		}
 	}
-	if col.MaxTLP != "" && !slices.Contains(TLPLevels, col.MaxTLP) {
-		return fmt.Errorf("%s.max_tlp: %q must be one of %s", at, col.MaxTLP, strings.Join(TLPLevels, ", "))
+	if _, ok := stix.ParseTLP(col.MaxTLP); col.MaxTLP != "" && !ok {
+		return fmt.Errorf("%s.max_tlp: %q must be one of %s", at, col.MaxTLP, strings.Join(stix.TLPNames(), ", "))
 	}
 	return nil
 }

@@ -190,7 +190,7 @@ func TestAuth_RefusedTokensAre401(t *testing.T) {
 		{"no jti", bearer(hub(func(c jwt.MapClaims) { delete(c, "jti") })), "no jti"},
 		{"no sub", bearer(hub(func(c jwt.MapClaims) { delete(c, "sub") })), "no sub"},
 		{"unknown org", bearer(hub(func(c jwt.MapClaims) { c["org"] = "kgb" })), "unknown organization"},
-		{"unknown role", bearer(hub(func(c jwt.MapClaims) { c["roles"] = []string{"read", "root"} })), "unknown role"},
+		{"unknown role", bearer(hub(func(c jwt.MapClaims) { c["roles"] = []string{"read", "root"} })), `"root" is not one of read, write, audit, admin`},
 		{"no roles", bearer(hub(func(c jwt.MapClaims) { delete(c, "roles") })), "no roles"},
 		{"issued in the future", bearer(hub(func(c jwt.MapClaims) { c["iat"] = time.Now().Add(time.Hour).Unix() })), "issued in the future"},
 		{"API key wrong secret", []string{"Authorization", "Basic " + base64.StdEncoding.EncodeToString([]byte("fbi/sentinel:guess"))}, "unknown API key or wrong secret"},

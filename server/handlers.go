@@ -271,7 +271,7 @@ func (s *Server) deleteObject(c echo.Context) error {
 // authorOf is who p writes as: its organization, and whether it may change
 // other organizations' objects.
 func authorOf(p auth.Principal) store.Author {
-	return store.Author{Org: p.Org, Admin: p.Has(auth.RoleAdmin)}
+	return store.Author{Org: p.Org, Admin: p.Has(config.RoleAdmin)}
 }
 
 // nextOf is the next token for the page after p, or "" on the last page.

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/store"
 )
 
@@ -106,7 +107,7 @@ func (s *Server) getMetrics(c echo.Context) error {
 func (s *Server) requireMetricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if s.config(c).Metrics.Access == "admin" {
-			return s.authenticate(requireRole(auth.RoleAdmin)(next))(c)
+			return s.authenticate(requireRole(config.RoleAdmin)(next))(c)
 		}
 		if ip := net.ParseIP(clientAddr(c)); ip == nil || !ip.IsLoopback() {
 			return newError(http.StatusForbidden, "metrics are served to loopback clients only (metrics.access: loopback)")

@@ -6,7 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/config"
 )
 
 // routes lists every route the hub serves. Paths are matched with or without
@@ -34,10 +34,10 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.getHealth)
 	e.GET("/readyz", s.getReady)
 	e.GET("/metrics", s.getMetrics, s.requireMetricsAccess)
-	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), s.authenticate, requireRole(auth.RoleAdmin))
-	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), s.authenticate, requireRole(auth.RoleAdmin))
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), s.authenticate, requireRole(config.RoleAdmin))
+	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), s.authenticate, requireRole(config.RoleAdmin))
 
-	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(auth.RoleAdmin))
-	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(auth.RoleAudit))
-	e.GET("/admin/audit/verify", s.verifyAudit, s.authenticate, requireRole(auth.RoleAudit))
+	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(config.RoleAdmin))
+	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(config.RoleAudit))
+	e.GET("/admin/audit/verify", s.verifyAudit, s.authenticate, requireRole(config.RoleAudit))
 }

@@ -1,5 +1,12 @@
 package stix
 
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"strings"
+)
+
 // TLP is a Traffic Light Protocol level, least restrictive first. TLP 1.0
 // WHITE and TLP 2.0 CLEAR are the same level.
 type TLP int
@@ -17,22 +24,21 @@ var tlpNames = []string{"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT
 
 func (t TLP) String() string { return tlpNames[t] }
 
+// tlpByName are the levels as config files spell them.
+var tlpByName = map[string]TLP{"clear": TLPClear, "white": TLPClear, "green": TLPGreen, "amber": TLPAmber, "amber+strict": TLPAmberStrict, "red": TLPRed}
+
 // ParseTLP reads a level as config files spell it: clear, white, green,
 // amber, amber+strict or red.
 func ParseTLP(name string) (TLP, bool) {
-	switch name {
-	case "clear", "white":
-		return TLPClear, true
-	case "green":
-		return TLPGreen, true
-	case "amber":
-		return TLPAmber, true
-	case "amber+strict":
-		return TLPAmberStrict, true
-	case "red":
-		return TLPRed, true
-	}
-	return 0, false
+	t, ok := tlpByName[name]
+	return t, ok
+}
+
+// TLPNames are the names ParseTLP reads, least restrictive first.
+func TLPNames() []string {
+	names := slices.Collect(maps.Keys(tlpByName))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(tlpByName[a], tlpByName[b]), strings.Compare(b, a)) })
+	return names
 }
 
 // tlpMarkings are the marking-definition ids of TLP 1.0 (STIX 2.1 itself)

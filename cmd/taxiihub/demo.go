@@ -125,9 +125,9 @@ func demoTokens(cfg *config.Config) ([]demoToken, error) {
 	}
 	var tokens []demoToken
 	for _, org := range cfg.Organizations {
-		roles := []string{auth.RoleRead, auth.RoleWrite}
+		roles := []string{config.RoleRead, config.RoleWrite}
 		if !listed[org.ID] {
-			roles = []string{auth.RoleAudit}
+			roles = []string{config.RoleAudit}
 		}
 		req := auth.TokenRequest{Org: org.ID, Subject: "demo-" + org.ID, Roles: roles, TTL: cfg.Auth.MaxTokenTTL}
 		token, err := issueToken(cfg, req, "", "")
@@ -180,7 +180,7 @@ func importDir(ctx context.Context, st store.Store, cfg *config.Config, col *con
 			return added, fmt.Errorf("%s: %w", file, err)
 		}
 		checked := stix.CheckEnvelope(env, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
-			return policy.CheckObject(auth.Principal{Org: ownerOf(m), Roles: []string{auth.RoleRead, auth.RoleWrite}}, col.ID, m)
+			return policy.CheckObject(auth.Principal{Org: ownerOf(m), Roles: []string{config.RoleRead, config.RoleWrite}}, col.ID, m)
 		})
 		objs, failures := store.Ingest(checked)
 		if len(failures) > 0 {
@@ -223,7 +223,7 @@ func printDemo(w io.Writer, baseURL, dir string, added int, cfg *config.Config, 
 	}
 	fmt.Fprintf(w, "\nEach organization sees the collections it may read or write:\n")
 	for _, t := range tokens {
-		if t.roles == auth.RoleAudit {
+		if t.roles == config.RoleAudit {
 			fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s_TOKEN\" '%s/admin/audit?limit=5'\n", strings.ToUpper(t.org), baseURL)
 			continue
 		}

@@ -68,13 +68,8 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 	case cfg.Auth.Mode != "token":
 		return "", fmt.Errorf("auth.mode is %q: the hub does not check tokens", cfg.Auth.Mode)
 	}
-	for _, r := range req.Roles {
-		if !slices.Contains(config.Roles, r) {
-			return "", fmt.Errorf("--roles: %q is not one of %s", r, strings.Join(config.Roles, ", "))
-		}
-	}
-	if len(req.Roles) == 0 {
-		return "", fmt.Errorf("--roles: at least one of %s", strings.Join(config.Roles, ", "))
+	if err := config.CheckRoles(req.Roles); err != nil {
+		return "", fmt.Errorf("--roles: %w", err)
 	}
 	if keyPath == "" {
 		if kid != "" {
@@ -123,10 +118,8 @@ func apikeyCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			list := strings.Split(roles, ",")
-			for _, r := range list {
-				if !slices.Contains(config.Roles, r) {
-					return fmt.Errorf("--roles: %q is not one of %s", r, strings.Join(config.Roles, ", "))
-				}
+			if err := config.CheckRoles(list); err != nil {
+				return fmt.Errorf("--roles: %w", err)
 			}
 			if org == "" || name == "" {
 				return fmt.Errorf("--org and --name are required")
