@@ -74,8 +74,8 @@ type ObjectVersion struct {
 	Version string `json:"version"`
 }
 
-// Genesis is the Prev of the first record ever written.
-var Genesis = hex.EncodeToString(make([]byte, sha256.Size))
+// Genesis is the Prev of the first record ever written: a hash of zeros.
+const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
 // Bounds on what a record holds: much of it comes from the client (paths,
 // user agents, token subjects, the ids of objects refused), and a record is

@@ -22,8 +22,8 @@ import (
 	"github.com/taxiihub/taxiihub/config"
 )
 
-// Claims are the claims of a hub token.
-type Claims struct {
+// claims are the claims of a hub token.
+type claims struct {
 	jwt.RegisteredClaims
 	Org   string   `json:"org,omitempty"`
 	Roles []string `json:"roles"`
@@ -56,7 +56,7 @@ func IssueToken(req TokenRequest, key crypto.Signer, kid string) (string, error)
 	now := time.Now()
 	jti := make([]byte, 16)
 	rand.Read(jti)
-	token := jwt.NewWithClaims(method, Claims{
+	token := jwt.NewWithClaims(method, claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    req.Issuer,
 			Subject:   req.Subject,
@@ -177,7 +177,7 @@ func (a *Authority) checkToken(raw string) (Principal, time.Time, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(auth.Leeway),
 	)
-	var c Claims
+	var c claims
 	if _, err := parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return key, nil }); err != nil {
 		reason, message := tokenProblem(err, alg)
 		return Principal{}, time.Time{}, refuse(reason, "%s", message)

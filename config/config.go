@@ -113,9 +113,9 @@ func (a Audit) ReadSyncInterval() time.Duration {
 	return d
 }
 
-// MaxReadSyncInterval bounds audit.read_sync: how many answered reads a
+// maxReadSyncInterval bounds audit.read_sync: how many answered reads a
 // power loss may leave unrecorded.
-const MaxReadSyncInterval = time.Second
+const maxReadSyncInterval = time.Second
 
 // MinRetention is the shortest audit.retain: an auditor's review must not
 // find the records of last week gone.
@@ -337,8 +337,8 @@ func (c *Config) Validate() error {
 		return errors.New("audit.checkpoint_every and audit.checkpoint_interval: must be positive")
 	}
 	if c.Audit.ReadSync != "always" {
-		if d, err := time.ParseDuration(c.Audit.ReadSync); err != nil || d <= 0 || d > MaxReadSyncInterval {
-			return fmt.Errorf(`audit.read_sync: %q must be "always" or a duration up to %v, such as 10ms`, c.Audit.ReadSync, MaxReadSyncInterval)
+		if d, err := time.ParseDuration(c.Audit.ReadSync); err != nil || d <= 0 || d > maxReadSyncInterval {
+			return fmt.Errorf(`audit.read_sync: %q must be "always" or a duration up to %v, such as 10ms`, c.Audit.ReadSync, maxReadSyncInterval)
 		}
 	}
 	switch {

@@ -33,7 +33,7 @@ func BenchmarkValidateIndicator(b *testing.B) {
 
 func BenchmarkCheckPattern(b *testing.B) {
 	for b.Loop() {
-		if _, err := CheckPattern(`[network-traffic:dst_ref.value = '203.0.113.7' AND network-traffic:dst_port IN (443, 8443)] REPEATS 5 TIMES START t'2020-10-01T00:00:00Z' STOP t'2020-11-04T00:00:00Z'`); err != nil {
+		if _, err := checkPattern(`[network-traffic:dst_ref.value = '203.0.113.7' AND network-traffic:dst_port IN (443, 8443)] REPEATS 5 TIMES START t'2020-10-01T00:00:00Z' STOP t'2020-11-04T00:00:00Z'`); err != nil {
 			b.Fatal(err)
 		}
 	}

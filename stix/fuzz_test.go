@@ -51,10 +51,10 @@ func FuzzCheckPattern(f *testing.F) {
 		f.Add(p.pattern)
 	}
 	f.Fuzz(func(t *testing.T, pattern string) {
-		_, err := CheckPattern(pattern)
-		var pe *PatternError
+		_, err := checkPattern(pattern)
+		var pe *patternError
 		if err != nil && (!errors.As(err, &pe) || pe.Offset < 0 || pe.Offset > len([]rune(pattern))) {
-			t.Fatalf("CheckPattern(%q) = %v", pattern, err)
+			t.Fatalf("checkPattern(%q) = %v", pattern, err)
 		}
 	})
 }

@@ -82,6 +82,6 @@ var observables = map[string]bool{
 	"windows-registry-key": true, "x509-certificate": true,
 }
 
-// IsObservable reports whether typ is one of the 18 STIX 2.1 cyber-observable
+// isObservable reports whether typ is one of the 18 STIX 2.1 cyber-observable
 // object types.
-func IsObservable(typ string) bool { return observables[typ] }
+func isObservable(typ string) bool { return observables[typ] }

@@ -9,29 +9,29 @@ import (
 	"unicode/utf8"
 )
 
-// PatternError is a STIX pattern that does not parse: what was wrong and at
+// patternError is a STIX pattern that does not parse: what was wrong and at
 // which character (0-based, counted in Unicode characters).
-type PatternError struct {
+type patternError struct {
 	Offset  int
 	Message string
 }
 
-func (e *PatternError) Error() string {
+func (e *patternError) Error() string {
 	return fmt.Sprintf("invalid STIX pattern at character %d: %s", e.Offset, e.Message)
 }
 
-// CheckPattern parses a STIX 2.1 pattern (the full grammar of STIXPattern.g4)
+// checkPattern parses a STIX 2.1 pattern (the full grammar of STIXPattern.g4)
 // and applies the checks of the OASIS pattern validator: one qualifier of
 // each kind per observation, and hash literals that fit their algorithm. It
-// returns a *PatternError for a pattern that must be refused, and warnings
+// returns a *patternError for a pattern that must be refused, and warnings
 // for what is grammatical but dubious (comparisons joined by AND on
 // different object types, REPEATS 0, WITHIN 0, START not before STOP,
 // negative list indexes, object types STIX does not define).
-func CheckPattern(pattern string) (warnings []string, err error) {
+func checkPattern(pattern string) (warnings []string, err error) {
 	p := &patternParser{src: pattern}
 	defer func() {
 		if r := recover(); r != nil {
-			pe, ok := r.(*PatternError)
+			pe, ok := r.(*patternError)
 			if !ok {
 				panic(r)
 			}
@@ -91,11 +91,11 @@ type patternParser struct {
 }
 
 func (p *patternParser) fail(format string, args ...any) {
-	panic(&PatternError{Offset: p.tok.pos, Message: fmt.Sprintf(format, args...)})
+	panic(&patternError{Offset: p.tok.pos, Message: fmt.Sprintf(format, args...)})
 }
 
 func (p *patternParser) failAt(pos int, format string, args ...any) {
-	panic(&PatternError{Offset: pos, Message: fmt.Sprintf(format, args...)})
+	panic(&patternError{Offset: pos, Message: fmt.Sprintf(format, args...)})
 }
 
 func (p *patternParser) warn(format string, args ...any) {

@@ -101,22 +101,22 @@ var invalidPatterns = []struct {
 
 func TestCheckPattern_Valid(t *testing.T) {
 	for _, p := range validPatterns {
-		if _, err := CheckPattern(p); err != nil {
-			t.Errorf("CheckPattern(%s): %v", p, err)
+		if _, err := checkPattern(p); err != nil {
+			t.Errorf("checkPattern(%s): %v", p, err)
 		}
 	}
 }
 
 func TestCheckPattern_InvalidWithOffset(t *testing.T) {
 	for _, tt := range invalidPatterns {
-		_, err := CheckPattern(tt.pattern)
-		var pe *PatternError
+		_, err := checkPattern(tt.pattern)
+		var pe *patternError
 		if !errors.As(err, &pe) {
-			t.Errorf("CheckPattern(%s) = %v, want a PatternError", tt.pattern, err)
+			t.Errorf("checkPattern(%s) = %v, want a patternError", tt.pattern, err)
 			continue
 		}
 		if pe.Offset != tt.offset || !strings.Contains(pe.Message, tt.words) {
-			t.Errorf("CheckPattern(%s) = %v; want offset %d and %q", tt.pattern, err, tt.offset, tt.words)
+			t.Errorf("checkPattern(%s) = %v; want offset %d and %q", tt.pattern, err, tt.offset, tt.words)
 		}
 	}
 }
@@ -133,14 +133,14 @@ func TestCheckPattern_Warnings(t *testing.T) {
 		`[ipv4-addr:value = '198.51.100.1' OR file:name = 'y']`:                        "",
 	}
 	for pattern, want := range tests {
-		warnings, err := CheckPattern(pattern)
+		warnings, err := checkPattern(pattern)
 		if err != nil {
-			t.Errorf("CheckPattern(%s): %v", pattern, err)
+			t.Errorf("checkPattern(%s): %v", pattern, err)
 			continue
 		}
 		got := strings.Join(warnings, "; ")
 		if want == "" && got != "" || !strings.Contains(got, want) {
-			t.Errorf("CheckPattern(%s) warnings = %q, want %q", pattern, got, want)
+			t.Errorf("checkPattern(%s) warnings = %q, want %q", pattern, got, want)
 		}
 	}
 }

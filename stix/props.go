@@ -141,7 +141,7 @@ var (
 	identityRef  = ref("identity")
 	markingRefs  = refs("marking-definition")
 	softwareRef  = ref("software")
-	observableTo = refTo(IsObservable, "a cyber-observable")
+	observableTo = refTo(isObservable, "a cyber-observable")
 )
 
 // dict accepts a non-empty JSON object with valid keys.

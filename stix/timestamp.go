@@ -5,12 +5,12 @@ import (
 	"time"
 )
 
-// TAXIILayout formats TAXII timestamps: UTC with exactly microsecond precision.
-const TAXIILayout = "2006-01-02T15:04:05.000000Z"
+// taxiiLayout formats TAXII timestamps: UTC with exactly microsecond precision.
+const taxiiLayout = "2006-01-02T15:04:05.000000Z"
 
 // FormatTAXII formats t as a TAXII timestamp (UTC, six fraction digits).
 func FormatTAXII(t time.Time) string {
-	return t.UTC().Format(TAXIILayout)
+	return t.UTC().Format(taxiiLayout)
 }
 
 // ParseTimestamp parses a STIX timestamp: RFC 3339 in UTC with a literal "Z"

@@ -88,7 +88,7 @@ var (
 	notRelationshipTarget = []string{"relationship", "sighting", "bundle", "marking-definition", "language-content", "extension-definition"}
 	relationshipEnd       = refTo(func(t string) bool { return !slices.Contains(notRelationshipTarget, t) }, "an SDO or SCO")
 	sightingOf            = refTo(func(t string) bool { return !slices.Contains(notRelationshipTarget, t) }, "an SDO")
-	observedRefs          = listOf(refTo(func(t string) bool { return IsObservable(t) || t == "relationship" || t == "sighting" }, "a cyber-observable or a relationship"))
+	observedRefs          = listOf(refTo(func(t string) bool { return isObservable(t) || t == "relationship" || t == "sighting" }, "a cyber-observable or a relationship"))
 	observableRefs        = listOf(observableTo)
 	netAddressRef         = ref("ipv4-addr", "ipv6-addr", "mac-addr", "domain-name")
 )
@@ -385,7 +385,7 @@ func checkIndicator(v *validator) {
 	if !ok || v.obj["pattern_type"] != "stix" {
 		return // other pattern languages are stored as they are
 	}
-	warnings, err := CheckPattern(pattern)
+	warnings, err := checkPattern(pattern)
 	if err != nil {
 		v.bad("pattern", "%v", err)
 	}
