@@ -17,18 +17,6 @@ import (
 
 const mediaNDJSON = "application/x-ndjson"
 
-// requireRole answers 403 unless the principal holds role.
-func requireRole(role string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			if !principal(c).Has(role) {
-				return newError(http.StatusForbidden, "this needs the %s role", role)
-			}
-			return next(c)
-		}
-	}
-}
-
 // auditQuery is a parsed GET /admin/audit.
 type auditQuery struct {
 	org, subject, collection, action string
@@ -129,16 +117,12 @@ func (s *Server) getAudit(c echo.Context) error {
 	}
 	if strings.Contains(c.Request().Header.Get(echo.HeaderAccept), mediaNDJSON) {
 		// An export is recorded before it streams: its size is not known.
-		if err := s.store.Audit(ctx, s.newRecord(c, time.Now().UTC(), http.StatusOK, "")); err != nil {
+		if err := s.recordThenStream(c); err != nil {
 			return err
 		}
-		note(c).recorded = true
 		res := c.Response()
 		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
 		res.WriteHeader(http.StatusOK)
-		if w, ok := res.Writer.(*bufferedWriter); ok {
-			w.flush()
-		}
 		enc := json.NewEncoder(res)
 		return s.store.AuditRecords(ctx, from, func(r audit.Record) error {
 			if !q.matches(r) {
@@ -204,4 +188,23 @@ func (s *Server) verifyAudit(c echo.Context) error {
 		return c.JSON(http.StatusOK, verifyResult{Message: err.Error()})
 	}
 	return c.JSON(http.StatusOK, verifyResult{Verified: true, Records: res.Records, FirstSeq: res.FirstSeq, LastSeq: res.LastSeq, Checkpoint: res.Checkpoint, Unsealed: res.Unsealed, Message: res.String()})
+}
+
+// getBackup serves GET /admin/backup: a consistent snapshot of the store,
+// streamed while the hub keeps serving. The request is recorded before the
+// stream begins (and the store seals its record into the copy).
+func (s *Server) getBackup(c echo.Context) error {
+	if err := s.recordThenStream(c); err != nil {
+		return err
+	}
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, "application/octet-stream")
+	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="hub.db"`)
+	res.WriteHeader(http.StatusOK)
+	n, err := s.store.Backup(c.Request().Context(), res)
+	if err != nil {
+		return err
+	}
+	s.log.Info("backup streamed", "bytes", n, "request_id", requestID(c))
+	return nil
 }

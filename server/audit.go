@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,31 +12,38 @@ import (
 	"github.com/taxiihub/taxiihub/store"
 )
 
-const noteKey = "taxiihub.audit"
+const auditKeyName = "taxiihub.audit"
 
-// auditNote is what handlers add to a request's audit record.
-type auditNote struct {
+// probes are answered without authentication and without an audit record:
+// load balancers and orchestrators call them every few seconds, and they
+// reveal nothing about the hub's contents. (Metrics do: collection ids and
+// sizes. Every /metrics request is recorded.)
+var probes = map[string]bool{"/healthz": true, "/readyz": true}
+
+// requestAudit is what handlers add to a request's audit record.
+type requestAudit struct {
 	collection string
-	// recorded: the record is already in the log (a write carries its
-	// record in its own transaction; an export records itself first).
-	recorded bool
+	// appended: the record is in the log already (a write carries its
+	// record in its own transaction; a stream is recorded before it
+	// starts, by recordThenStream), so auditRequests appends none.
+	appended bool
 	// Reads: what was returned.
 	returned    int
 	first, last time.Time
 }
 
-func note(c echo.Context) *auditNote {
-	n, _ := c.Get(noteKey).(*auditNote)
+func auditOf(c echo.Context) *requestAudit {
+	n, _ := c.Get(auditKeyName).(*requestAudit)
 	if n == nil {
-		n = &auditNote{}
-		c.Set(noteKey, n)
+		n = &requestAudit{}
+		c.Set(auditKeyName, n)
 	}
 	return n
 }
 
-// noteReturned records what a page returned.
-func noteReturned(c echo.Context, p store.Page) {
-	n := note(c)
+// auditReturned records what a page returned.
+func auditReturned(c echo.Context, p store.Page) {
+	n := auditOf(c)
 	n.returned = len(p.Entries)
 	if len(p.Entries) > 0 {
 		n.first, n.last = p.Entries[0].DateAdded, p.Entries[len(p.Entries)-1].DateAdded
@@ -77,8 +83,8 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			s.handleError(e, c)
 		}
-		n := note(c)
-		if n.recorded {
+		n := auditOf(c)
+		if n.appended {
 			return buf.flush()
 		}
 		rec := s.newRecord(c, start, res.Status, reason)
@@ -96,24 +102,11 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequest writes the request's one log line.
-func (s *Server) logRequest(c echo.Context, start time.Time) {
-	p := principal(c)
-	s.log.Info("request",
-		"request_id", requestID(c),
-		"method", c.Request().Method,
-		"path", requestPath(c),
-		"org", p.Org,
-		"status", c.Response().Status,
-		"latency_ms", float64(time.Since(start).Microseconds())/1000,
-	)
-}
-
 // newRecord describes the request in c, answered with status.
 func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason string) *audit.Record {
 	r := c.Request()
 	p := principal(c)
-	n := note(c)
+	n := auditOf(c)
 	method := p.Method
 	if method == "" {
 		method = "none"
@@ -168,93 +161,4 @@ func actionOf(c echo.Context) string {
 		return audit.ActionList
 	}
 	return "unknown"
-}
-
-const pathKey = "taxiihub.path"
-
-// keepPath remembers the path as the client sent it, before routing drops
-// its trailing slash.
-func keepPath(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Set(pathKey, c.Request().URL.Path)
-		return next(c)
-	}
-}
-
-// requestPath is the path as the client sent it.
-func requestPath(c echo.Context) string {
-	if p, ok := c.Get(pathKey).(string); ok {
-		return p
-	}
-	return c.Request().URL.Path
-}
-
-// bufferedWriter holds a response until its audit record is written.
-type bufferedWriter struct {
-	real        http.ResponseWriter
-	status      int
-	body        *bytes.Buffer
-	passThrough bool
-}
-
-// bodies are the buffers responses are held in, reused.
-var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// release returns the buffer to the pool unless it grew very large.
-func (b *bufferedWriter) release() {
-	if b.body.Cap() <= 16<<20 {
-		b.body.Reset()
-		bodies.Put(b.body)
-	}
-	b.body = nil
-}
-
-func (b *bufferedWriter) Header() http.Header { return b.real.Header() }
-
-func (b *bufferedWriter) WriteHeader(status int) {
-	if b.passThrough {
-		b.real.WriteHeader(status)
-		return
-	}
-	b.status = status
-}
-
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	if b.passThrough {
-		return b.real.Write(p)
-	}
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
-}
-
-// Flush implements http.Flusher for streamed responses.
-func (b *bufferedWriter) Flush() {
-	if f, ok := b.real.(http.Flusher); ok && b.passThrough {
-		f.Flush()
-	}
-}
-
-// flush sends what was buffered and lets the rest of the response through.
-func (b *bufferedWriter) flush() error {
-	if b.passThrough {
-		return nil
-	}
-	b.passThrough = true
-	if b.status != 0 {
-		b.real.WriteHeader(b.status)
-	}
-	_, err := b.real.Write(b.body.Bytes())
-	b.body.Reset()
-	return err
-}
-
-// discard drops the buffered response and its headers but the request id.
-func (b *bufferedWriter) discard() {
-	b.body.Reset()
-	h := b.real.Header()
-	id := h.Get(echo.HeaderXRequestID)
-	clear(h)
-	h.Set(echo.HeaderXRequestID, id)
 }

@@ -134,8 +134,13 @@ func (s *Server) parseList(cfg *config.Config, params url.Values, ep endpoint, s
 	return lr, nil
 }
 
-// next seals the cursor that continues lr after a page ending at last.
-func (s *Server) next(lr listRequest, last store.Entry) string {
+// nextToken is the next token of the page after p: the sealed cursor that
+// continues lr after p's last entry, or "" on the last page.
+func (s *Server) nextToken(lr listRequest, p store.Page) string {
+	if !p.More {
+		return ""
+	}
+	last := p.Entries[len(p.Entries)-1]
 	return s.cursors.seal(cursor{Scope: lr.scope, Filters: lr.filters, Limit: lr.query.Limit, After: last.DateAdded.UnixMicro()})
 }
 

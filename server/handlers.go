@@ -115,7 +115,7 @@ func (s *Server) collection(c echo.Context, need int) (*config.APIRoot, *config.
 	if !ok {
 		return nil, nil, newError(http.StatusNotFound, "no collection %q in API root %s", key, root.Path)
 	}
-	note(c).collection = col.ID
+	auditOf(c).collection = col.ID
 	if need&needRead != 0 && !cr.CanRead {
 		return nil, nil, newError(http.StatusForbidden, "you may not read collection %s", col.ID)
 	}
@@ -161,8 +161,8 @@ func (s *Server) getManifest(c echo.Context) error {
 		return err
 	}
 	return s.store.Query(c.Request().Context(), col.ID, lr.query, func(p store.Page) error {
-		noteReturned(c, p)
-		res := manifestResource{More: p.More, Next: s.nextOf(lr, p)}
+		auditReturned(c, p)
+		res := manifestResource{More: p.More, Next: s.nextToken(lr, p)}
 		for _, e := range p.Entries {
 			res.Objects = append(res.Objects, manifestRecord{
 				ID:        e.ID,
@@ -187,8 +187,8 @@ func (s *Server) getObjects(c echo.Context) error {
 		return err
 	}
 	return s.store.Query(c.Request().Context(), col.ID, lr.query, func(p store.Page) error {
-		noteReturned(c, p)
-		return writeEnvelope(c, p, s.nextOf(lr, p))
+		auditReturned(c, p)
+		return writeEnvelope(c, p, s.nextToken(lr, p))
 	})
 }
 
@@ -209,8 +209,8 @@ func (s *Server) getObject(c echo.Context) error {
 		if len(p.Entries) == 0 && c.QueryParam("next") == "" {
 			return newError(http.StatusNotFound, "no object %s in collection %s matches", id, col.ID)
 		}
-		noteReturned(c, p)
-		return writeEnvelope(c, p, s.nextOf(lr, p))
+		auditReturned(c, p)
+		return writeEnvelope(c, p, s.nextToken(lr, p))
 	})
 }
 
@@ -231,8 +231,8 @@ func (s *Server) getVersions(c echo.Context) error {
 		if len(p.Entries) == 0 && c.QueryParam("next") == "" {
 			return newError(http.StatusNotFound, "no object %s in collection %s matches", id, col.ID)
 		}
-		noteReturned(c, p)
-		res := versionsResource{More: p.More, Next: s.nextOf(lr, p)}
+		auditReturned(c, p)
+		res := versionsResource{More: p.More, Next: s.nextToken(lr, p)}
 		for _, e := range p.Entries {
 			res.Versions = append(res.Versions, e.Version)
 		}
@@ -263,7 +263,7 @@ func (s *Server) deleteObject(c echo.Context) error {
 	if _, err := s.store.Delete(c.Request().Context(), col.ID, authorOf(principal(c)), id, versions, lr.query.SpecVersions, rec); err != nil {
 		return err
 	}
-	note(c).recorded = true
+	auditOf(c).appended = true
 	c.Response().Header().Set(echo.HeaderContentType, mediaTAXII)
 	return c.NoContent(http.StatusOK)
 }
@@ -272,14 +272,6 @@ func (s *Server) deleteObject(c echo.Context) error {
 // other organizations' objects.
 func authorOf(p auth.Principal) store.Author {
 	return store.Author{Org: p.Org, Admin: p.Has(config.RoleAdmin)}
-}
-
-// nextOf is the next token for the page after p, or "" on the last page.
-func (s *Server) nextOf(lr listRequest, p store.Page) string {
-	if !p.More {
-		return ""
-	}
-	return s.next(lr, p.Entries[len(p.Entries)-1])
 }
 
 func statusOf(st store.Status) statusResource {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/auth"
@@ -108,5 +109,49 @@ func (s *Server) negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusNotAcceptable, "this hub answers with %s; the Accept header does not allow it", mediaTAXII)
 		}
 		return next(c)
+	}
+}
+
+// logRequest writes the request's one log line.
+func (s *Server) logRequest(c echo.Context, start time.Time) {
+	p := principal(c)
+	s.log.Info("request",
+		"request_id", requestID(c),
+		"method", c.Request().Method,
+		"path", requestPath(c),
+		"org", p.Org,
+		"status", c.Response().Status,
+		"latency_ms", float64(time.Since(start).Microseconds())/1000,
+	)
+}
+
+const pathKey = "taxiihub.path"
+
+// keepPath remembers the path as the client sent it, before routing drops
+// its trailing slash.
+func keepPath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(pathKey, c.Request().URL.Path)
+		return next(c)
+	}
+}
+
+// requestPath is the path as the client sent it.
+func requestPath(c echo.Context) string {
+	if p, ok := c.Get(pathKey).(string); ok {
+		return p
+	}
+	return c.Request().URL.Path
+}
+
+// requireRole answers 403 unless the principal holds role.
+func requireRole(role string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !principal(c).Has(role) {
+				return newError(http.StatusForbidden, "this needs the %s role", role)
+			}
+			return next(c)
+		}
 	}
 }

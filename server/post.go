@@ -66,7 +66,7 @@ func (s *Server) postObjects(c echo.Context) error {
 	if len(st.Failures) > 0 {
 		s.metrics.refused.WithLabelValues(col.ID).Add(float64(len(st.Failures)))
 	}
-	note(c).recorded = true
+	auditOf(c).appended = true
 	return writeJSON(c, http.StatusAccepted, statusOf(*st))
 }
 
