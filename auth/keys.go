@@ -4,52 +4,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 )
-
-// LoadOrCreateKey reads one of the hub's Ed25519 signing keys (PKCS #8
-// PEM) from path, creating it with mode 0600 on first use.
-func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		_, key, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create key: %w", err)
-		}
-		defer f.Close()
-		if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-			return nil, fmt.Errorf("write key: %w", err)
-		}
-		return key, f.Close()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
-	}
-	signer, err := ParsePrivateKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", path, err)
-	}
-	key, ok := signer.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("key %s: not an Ed25519 key", path)
-	}
-	return key, nil
-}
 
 // ParsePrivateKey reads a PEM private key: PKCS #8, or the EC and RSA
 // forms openssl writes.

@@ -16,6 +16,7 @@ import (
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/internal/datadir"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/boltstore"
 )
@@ -37,7 +38,7 @@ func auditVerifyCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := filepath.Dir(dbPath)
 			if len(keyPaths) == 0 {
-				keyPaths = []string{filepath.Join(dir, auditKeyFile)}
+				keyPaths = []string{datadir.Dir(dir).File(datadir.AuditKeyFile)}
 			}
 			for _, path := range keyPaths {
 				pub, err := readPublicKey(path)
@@ -47,7 +48,7 @@ func auditVerifyCommand() *cobra.Command {
 				opts.Keys = append(opts.Keys, pub)
 			}
 			if legacyPath == "" {
-				legacyPath = filepath.Join(dir, hubKeyFile)
+				legacyPath = datadir.Dir(dir).File(datadir.HubKeyFile)
 				if _, err := os.Stat(legacyPath); errors.Is(err, fs.ErrNotExist) {
 					legacyPath = ""
 				}
@@ -133,7 +134,7 @@ func auditKeyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pub, err := readPublicKey(filepath.Join(cfg.DataDir, auditKeyFile))
+			pub, err := readPublicKey(datadir.Dir(cfg.DataDir).File(datadir.AuditKeyFile))
 			if err != nil {
 				return fmt.Errorf("%w (the hub makes its audit key when it first starts)", err)
 			}

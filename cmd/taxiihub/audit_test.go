@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
-	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/internal/datadir"
 	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/boltstore"
@@ -32,8 +32,8 @@ import (
 func auditedFile(t *testing.T) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "audit.key")
-	key, err := auth.LoadOrCreateKey(keyPath)
+	keyPath := datadir.Dir(dir).File(datadir.AuditKeyFile)
+	key, err := datadir.Dir(dir).AuditKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +181,9 @@ func TestAuditVerify_DetectsTampering(t *testing.T) {
 
 func TestAuditVerify_WrongKeyOrHeldFile(t *testing.T) {
 	db, _ := auditedFile(t)
-	other := filepath.Join(t.TempDir(), "other.key")
-	auth.LoadOrCreateKey(other)
+	otherDir := datadir.Dir(t.TempDir())
+	otherDir.AuditKey()
+	other := otherDir.File(datadir.AuditKeyFile)
 	if _, err := verifyFile(db, other); err == nil || !strings.Contains(err.Error(), "invalid signature") {
 		t.Fatalf("another hub's key: %v", err)
 	}
@@ -309,7 +310,7 @@ func TestCrash_AcknowledgedWritesKeepTheirAuditRecords(t *testing.T) {
 	if len(stored) != len(audited) {
 		t.Fatalf("%d objects stored, %d with an audit record", len(stored), len(audited))
 	}
-	pub, err := readPublicKey(filepath.Join(dir, "data", auditKeyFile))
+	pub, err := readPublicKey(filepath.Join(dir, "data", datadir.AuditKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +369,7 @@ func testAnsweredReadsSurviveAKill(t *testing.T, readSync string) {
 		t.Fatal("no read was answered before the kill")
 	}
 
-	db, key := filepath.Join(dir, "data", "hub.db"), filepath.Join(dir, "data", auditKeyFile)
+	db, key := filepath.Join(dir, "data", "hub.db"), filepath.Join(dir, "data", datadir.AuditKeyFile)
 	var out, errOut bytes.Buffer
 	if err := run(context.Background(), []string{"audit", "verify", "--db", db, "--key", key, "--allow-unsealed"}, &out, &errOut); err != nil {
 		t.Fatalf("verify after the kill: %v", err)

@@ -44,12 +44,12 @@ func demoCommand() *cobra.Command {
 				cfg.Listen = listen
 			}
 			log := newLogger(cmd.ErrOrStderr())
-			st, h, err := openHub(cfg, log)
+			h, err := openHub(cfg, log)
 			if err != nil {
 				return err
 			}
 			defer h.close()
-			added, err := importDir(cmd.Context(), st, cfg, &cfg.APIRoots[0].Collections[0], filepath.Join(testdata, "bundles"))
+			added, err := importDir(cmd.Context(), h.store, cfg, &cfg.APIRoots[0].Collections[0], filepath.Join(testdata, "bundles"))
 			if err != nil {
 				return err
 			}

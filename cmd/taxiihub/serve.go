@@ -3,18 +3,16 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/internal/datadir"
 	"github.com/taxiihub/taxiihub/server"
 	"github.com/taxiihub/taxiihub/store/boltstore"
 )
@@ -49,7 +48,7 @@ func serveCommand() *cobra.Command {
 
 // serve runs the hub until ctx is cancelled, reloading its config on SIGHUP.
 func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog.Logger) error {
-	st, h, err := openHub(cfg, log)
+	h, err := openHub(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,6 @@ func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	go pruneAudit(ctx, st, h.Server, log)
 	go func() {
 		for range hup {
 			if err := h.reload(configPath); err != nil {
@@ -100,30 +98,6 @@ func serverTLS(cfg config.TLS) (*tls.Config, error) {
 	return tc, nil
 }
 
-// pruneAudit removes audit records older than audit.retain, as the
-// configuration in force says (a reload changes it), at start and then
-// every hour, until ctx ends.
-func pruneAudit(ctx context.Context, st *boltstore.Store, srv *server.Server, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if retain := srv.Config().Audit.Retention(); retain > 0 {
-			n, err := st.PruneAudit(ctx, time.Now().Add(-retain))
-			switch {
-			case err != nil:
-				log.Error("audit retention: pruning failed", "err", err)
-			case n > 0:
-				log.Info("audit retention: pruned old records", "records", n, "retain", retain.String())
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // maxHeaderBytes bounds a request's headers: a token or an API key takes a
 // few KiB; everything in them may end up in a log line or a refusal.
 const maxHeaderBytes = 64 << 10
@@ -133,41 +107,42 @@ type hub struct {
 	*server.Server
 	store   *boltstore.Store
 	witness *audit.Witness // nil without one
+	config  *atomic.Pointer[config.Config]
 	hubKey  ed25519.PublicKey
 	dataDir string
 }
 
 // openHub opens the data directory and builds the server over it.
-func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("data_dir: %w", err)
-	}
-	// The data, the keys and the audit log are the operator's alone, even
-	// in a directory made by hand.
-	if info, err := os.Stat(cfg.DataDir); err == nil && info.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(cfg.DataDir, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("data_dir: %w", err)
-		}
-		log.Warn("data_dir was open to other users; made it private (0700)", "data_dir", cfg.DataDir, "was", info.Mode().Perm().String())
-	}
-	cursorKey, err := loadOrCreateKey(filepath.Join(cfg.DataDir, "cursor.key"), 32)
+func openHub(cfg *config.Config, log *slog.Logger) (*hub, error) {
+	dir, loosened, err := datadir.Prepare(cfg.DataDir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	hubKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, hubKeyFile))
-	if err != nil {
-		return nil, nil, err
+	if loosened {
+		log.Warn("data_dir was open to other users; made it private (0700)", "data_dir", cfg.DataDir)
 	}
-	auditKey, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, auditKeyFile))
+	cursorKey, err := dir.CursorKey()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	hubKey, err := dir.HubKey()
+	if err != nil {
+		return nil, err
+	}
+	auditKey, err := dir.AuditKey()
+	if err != nil {
+		return nil, err
 	}
 	authority, err := auth.New(cfg, hubKey.Public().(ed25519.PublicKey))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var witness *audit.Witness
+	current := new(atomic.Pointer[config.Config]) // what a reload changes
+	current.Store(cfg)
 	opts := boltstore.Options{
+		Retention:          func() time.Duration { return current.Load().Audit.Retention() },
+		Log:                log,
 		AuditKey:           auditKey,
 		CheckpointEvery:    cfg.Audit.CheckpointEvery,
 		CheckpointInterval: cfg.Audit.CheckpointInterval,
@@ -177,12 +152,12 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 		witness = audit.NewWitness(cfg.Audit.WitnessFile, cfg.Audit.WitnessURL, log)
 		opts.Witness = witness.Send
 	}
-	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "hub.db"), opts)
+	st, err := boltstore.Open(dir.File(datadir.DBFile), opts)
 	if err != nil {
 		if witness != nil {
 			witness.Close()
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	warnIfOpen(cfg, log)
 	srv, err := server.New(cfg, server.Options{
@@ -194,12 +169,12 @@ func openHub(cfg *config.Config, log *slog.Logger) (*boltstore.Store, *hub, erro
 		TokenKey:      hubKey.Public().(ed25519.PublicKey),
 		Logger:        log,
 	})
-	h := &hub{Server: srv, store: st, witness: witness, hubKey: hubKey.Public().(ed25519.PublicKey), dataDir: cfg.DataDir}
+	h := &hub{Server: srv, store: st, witness: witness, config: current, hubKey: hubKey.Public().(ed25519.PublicKey), dataDir: cfg.DataDir}
 	if err != nil {
 		h.close()
-		return nil, nil, err
+		return nil, err
 	}
-	return st, h, nil
+	return h, nil
 }
 
 // close closes the store (which signs a last checkpoint), then sends the
@@ -211,13 +186,6 @@ func (h *hub) close() error {
 	}
 	return err
 }
-
-// Files in data_dir: the key that signs tokens, and the one that signs the
-// audit log's checkpoints (auditors need only its public key).
-const (
-	hubKeyFile   = "hub.key"
-	auditKeyFile = "audit.key"
-)
 
 // reload reads the config again and puts it in force, unless it is invalid.
 // Settings fixed at start (listen, data_dir) keep their old values.
@@ -234,6 +202,7 @@ func (h *hub) reload(configPath string) error {
 		return err
 	}
 	h.Reload(cfg, authority, authority)
+	h.config.Store(cfg)
 	return nil
 }
 
@@ -286,25 +255,4 @@ func listenAndServe(ctx context.Context, addr string, tlsConfig *tls.Config, h h
 		return err
 	}
 	return nil
-}
-
-// loadOrCreateKey reads a secret key file, creating it with size random
-// bytes (mode 0600) on first use.
-func loadOrCreateKey(path string, size int) ([]byte, error) {
-	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, size)
-		rand.Read(key)
-		if err := os.WriteFile(path, key, 0o600); err != nil {
-			return nil, fmt.Errorf("create key: %w", err)
-		}
-		return key, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
-	}
-	if len(key) < size {
-		return nil, fmt.Errorf("key %s: holds %d bytes, want %d", path, len(key), size)
-	}
-	return key, nil
 }

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/internal/datadir"
 )
 
 func tokenCommand() *cobra.Command {
@@ -75,10 +75,11 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 		if kid != "" {
 			return "", fmt.Errorf("--kid needs --key")
 		}
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return "", fmt.Errorf("data_dir: %w", err)
+		dir, _, err := datadir.Prepare(cfg.DataDir)
+		if err != nil {
+			return "", err
 		}
-		key, err := auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, hubKeyFile))
+		key, err := dir.HubKey()
 		if err != nil {
 			return "", err
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/internal/datadir"
 	"github.com/taxiihub/taxiihub/store/boltstore"
 	bolt "go.etcd.io/bbolt"
 )
@@ -80,8 +81,8 @@ func TestTokenIssue_OrganizationKeyRoleCeiling(t *testing.T) {
 // record number an auditor saw, catch it.
 func TestAuditVerify_WitnessCatchesACutBack(t *testing.T) {
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "audit.key")
-	key, err := auth.LoadOrCreateKey(keyPath)
+	keyPath := datadir.Dir(dir).File(datadir.AuditKeyFile)
+	key, err := datadir.Dir(dir).AuditKey()
 	if err != nil {
 		t.Fatal(err)
 	}

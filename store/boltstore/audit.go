@@ -215,6 +215,34 @@ func (s *Store) checkpointLoop() {
 	}
 }
 
+// retentionInterval is how often records past Options.Retention are pruned.
+const retentionInterval = time.Hour
+
+// retentionLoop prunes the audit records older than Options.Retention, at
+// start and then every retentionInterval, until Close.
+func (s *Store) retentionLoop() {
+	t := time.NewTicker(retentionInterval)
+	defer t.Stop()
+	for {
+		if retain := s.opts.Retention(); retain > 0 {
+			n, err := s.PruneAudit(context.Background(), s.now().Add(-retain))
+			switch {
+			case errors.Is(err, errClosed):
+				return
+			case err != nil:
+				s.opts.Log.Error("audit retention: pruning failed", "err", err)
+			case n > 0:
+				s.opts.Log.Info("audit retention: pruned old records", "records", n, "retain", retain.String())
+			}
+		}
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // auditAdvanced reports whether records were added since the last
 // checkpoint: an idle hub commits nothing.
 func (s *Store) auditAdvanced() bool {

@@ -54,6 +54,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,6 +123,12 @@ type Options struct {
 	// Witness, if set, is given every checkpoint once it is committed (see
 	// audit.Witness). It must not block.
 	Witness func(audit.Checkpoint)
+	// Retention, if set, says how old an audit record may grow (0: forever);
+	// older ones are pruned at Open and then hourly. It is asked each time,
+	// so a reloaded config takes effect.
+	Retention func() time.Duration
+	// Log receives what the store does on its own (pruning); nil: nothing.
+	Log *slog.Logger
 	// A checkpoint is signed after CheckpointEvery records (default 1000),
 	// and every CheckpointInterval (default 1m) when records were added.
 	CheckpointEvery    int
@@ -143,6 +150,9 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = time.Minute
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		ReadOnly:        opts.ReadOnly,
@@ -182,6 +192,9 @@ func Open(path string, opts Options) (*Store, error) {
 	go s.commitLoop()
 	if opts.AuditKey != nil {
 		go s.checkpointLoop()
+		if opts.Retention != nil {
+			go s.retentionLoop()
+		}
 	}
 	return s, nil
 }

@@ -3,8 +3,10 @@ package boltstore
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,3 +82,49 @@ func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
 		t.Fatalf("objects after reopen = %d, want 1", n)
 	}
 }
+
+// Records past Options.Retention are pruned when the store opens, as the
+// Retention function says at that moment.
+func TestRetentionPrunesAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	_, key, _ := ed25519.GenerateKey(nil)
+	s, err := Open(path, Options{AuditKey: key, CheckpointEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-90 * 24 * time.Hour)
+	for i := range 12 {
+		when := old
+		if i >= 7 {
+			when = time.Now()
+		}
+		if err := s.Audit(context.Background(), &audit.Record{Time: when}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	var retain atomic.Int64
+	retain.Store(int64(30 * 24 * time.Hour))
+	s, err = Open(path, Options{AuditKey: key, CheckpointEvery: 5, Retention: func() time.Duration { return time.Duration(retain.Load()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var first uint64
+		s.AuditRecords(context.Background(), 0, func(r audit.Record) error { first = r.Seq; return errStop })
+		if first == 6 { // the segment up to the checkpoint at 5 was old
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the oldest record is still %d", first)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := audit.Verify(store.AuditLog(context.Background(), s), audit.VerifyOptions{Keys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}, AllowUnsealed: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var errStop = errors.New("stop")
