@@ -1,7 +1,11 @@
-// Package store owns persistence: the Store interface every backend
-// implements, the query and status types that cross it, and its sentinel
-// errors. It knows nothing of HTTP or of TAXII's JSON; backends live in
-// subpackages (boltstore) and prove themselves against storetest.
+// Package store owns persistence: the interfaces a backend implements
+// (Objects, Statuses, AuditTrail and Operations; Store is all four), the
+// query, status and ownership types that cross them, the ingest step
+// between validation and storage, and the sentinel errors. It knows
+// nothing of HTTP or of TAXII's JSON, and holds no STIX rule (those are in
+// stix) nor policy (auth): a backend only stores and fetches. Backends
+// live in subpackages (boltstore) and prove themselves against storetest,
+// organised the same way.
 package store
 
 import (
@@ -38,12 +42,22 @@ func (a Author) MayChange(owner string, known bool) bool {
 	return a.Admin || known && owner == a.Org
 }
 
-// Store keeps STIX objects per collection, and the status of every POST.
+// Store is a whole backend: objects, the statuses of POSTs, the audit
+// trail, and what operating it needs. Callers and test doubles that need
+// less take the smaller interface.
+type Store interface {
+	Objects
+	Statuses
+	AuditTrail
+	Operations
+}
+
+// Objects keeps STIX objects per collection.
 //
 // Within a collection every stored object version gets a date_added that is
 // strictly greater than every earlier one, at microsecond precision, so that
 // date_added totally orders the collection and cursors are exact.
-type Store interface {
+type Objects interface {
 	// Add stores objs in collection, records st, and appends rec (the
 	// request's audit record) to the audit log, all in one transaction,
 	// durable when Add returns. An object whose (id, version) is already
@@ -72,10 +86,17 @@ type Store interface {
 	// nothing, ErrNotFound when no stored version matches and ErrNotOwner
 	// when by may not change the object (Author.MayChange).
 	Delete(ctx context.Context, collection string, by Author, id string, versions VersionMatch, specVersions []string, rec *audit.Record) (int, error)
+}
 
+// Statuses keeps the status of every POST, recorded by Objects.Add.
+type Statuses interface {
 	// Status returns the status recorded by Add, or ErrNotFound.
 	Status(ctx context.Context, id string) (Status, error)
+}
 
+// AuditTrail is the audit log: records sealed into a hash chain, the
+// checkpoints signed over it, and the anchor of its retained start.
+type AuditTrail interface {
 	// Audit appends rec to the audit log, sealed into its hash chain, and
 	// returns once it is durable.
 	Audit(ctx context.Context, rec *audit.Record) error
@@ -100,7 +121,10 @@ type Store interface {
 	// now starts, keeping it verifiable; it returns how many it removed.
 	// Checkpoints are never removed.
 	PruneAudit(ctx context.Context, before time.Time) (int, error)
+}
 
+// Operations are what running a backend needs.
+type Operations interface {
 	// Stats counts what the store holds, cheaply enough for every scrape.
 	Stats(ctx context.Context) (Stats, error)
 	// Ready checks that the store is open and writable.
@@ -205,11 +229,11 @@ type Detail struct {
 }
 
 // AuditLog is the audit log in s, as audit.Verify reads it.
-func AuditLog(ctx context.Context, s Store) audit.Log { return auditLog{ctx, s} }
+func AuditLog(ctx context.Context, s AuditTrail) audit.Log { return auditLog{ctx, s} }
 
 type auditLog struct {
 	ctx context.Context
-	s   Store
+	s   AuditTrail
 }
 
 func (l auditLog) Records(fn func(audit.Record) error) error {
