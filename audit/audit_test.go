@@ -1,0 +1,152 @@
+package audit
+
+import (
+	"crypto/ed25519"
+	"strings"
+	"testing"
+	"time"
+)
+
+// memLog is an audit log in memory, to craft logs verification must judge.
+type memLog struct {
+	records     []Record
+	checkpoints []Checkpoint
+	anchor      *Anchor
+}
+
+func (l *memLog) Records(fn func(Record) error) error {
+	for _, r := range l.records {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *memLog) Checkpoints(fn func(Checkpoint) error) error {
+	for _, c := range l.checkpoints {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *memLog) Anchor() (*Anchor, error) { return l.anchor, nil }
+
+var key = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+
+// sealedLog chains n records and signs a chained checkpoint after each
+// record in at.
+func sealedLog(n int, at ...uint64) *memLog {
+	l := &memLog{}
+	prev := Genesis
+	for i := 1; i <= n; i++ {
+		r := Record{Time: time.Unix(int64(i), 0), RequestID: "r", Action: ActionRead}
+		r.Seal(uint64(i), prev)
+		prev = r.Hash
+		l.records = append(l.records, r)
+		for _, seq := range at {
+			if seq == uint64(i) {
+				l.checkpoint(r)
+			}
+		}
+	}
+	return l
+}
+
+func (l *memLog) checkpoint(r Record) {
+	c := Checkpoint{Seq: r.Seq, Head: r.Hash, Time: r.Time, Kind: CheckpointPeriodic}
+	if n := len(l.checkpoints); n > 0 {
+		c.Prev = l.checkpoints[n-1].Digest()
+	}
+	c.Sign(key)
+	l.checkpoints = append(l.checkpoints, c)
+}
+
+func TestVerify(t *testing.T) {
+	keys := []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}
+	for _, tt := range []struct {
+		name  string
+		log   func() *memLog
+		opts  VerifyOptions
+		want  string // "" verifies
+		check func(Result) bool
+	}{
+		{"intact", func() *memLog { return sealedLog(10, 5, 10) }, VerifyOptions{}, "", func(r Result) bool { return r.Records == 10 && r.Checkpoint == 10 }},
+		{"a record altered", func() *memLog { l := sealedLog(10, 5, 10); l.records[3].Org = "x"; return l }, VerifyOptions{}, "record 4 was altered", nil},
+		{"a record removed", func() *memLog {
+			l := sealedLog(10, 5, 10)
+			l.records = append(l.records[:3], l.records[4:]...)
+			return l
+		}, VerifyOptions{}, "record 4 is missing", nil},
+		{"records unsealed", func() *memLog { return sealedLog(12, 5, 10) }, VerifyOptions{}, "2 records (11 to 12) are not covered", nil},
+		{"records unsealed, allowed", func() *memLog { return sealedLog(12, 5, 10) }, VerifyOptions{AllowUnsealed: true}, "", func(r Result) bool { return r.Unsealed == 2 }},
+		{"no checkpoint at all", func() *memLog { return sealedLog(3) }, VerifyOptions{}, "3 records (1 to 3) are not covered", nil},
+		{"a middle checkpoint removed", func() *memLog {
+			l := sealedLog(15, 5, 10, 15)
+			l.checkpoints = append(l.checkpoints[:1], l.checkpoints[2:]...)
+			return l
+		}, VerifyOptions{}, "checkpoint 15 does not follow", nil},
+		{"a checkpoint forged", func() *memLog { l := sealedLog(10, 5, 10); l.checkpoints[0].Head = Genesis; return l }, VerifyOptions{}, "checkpoint 5 (periodic) has an invalid signature", nil},
+		{"the tail cut", func() *memLog { l := sealedLog(10, 5, 10); l.records = l.records[:8]; return l }, VerifyOptions{}, "checkpoint 10 vouches for records after 8", nil},
+		{"cut back to an earlier checkpoint, caught by MinSeq", func() *memLog {
+			l := sealedLog(10, 5, 10)
+			l.records, l.checkpoints = l.records[:5], l.checkpoints[:1]
+			return l
+		}, VerifyOptions{MinSeq: 10}, "cut back", nil},
+		{"a head kept that the log lost", func() *memLog {
+			l := sealedLog(10, 5, 10)
+			l.records, l.checkpoints = l.records[:5], l.checkpoints[:1]
+			return l
+		}, VerifyOptions{Head: &Checkpoint{Seq: 10, Head: strings.Repeat("a", 64)}}, "not in the log", nil},
+		{"pruned, with a signed anchor", func() *memLog {
+			l := sealedLog(10, 5, 10)
+			a := Anchor{FirstSeq: 6, FirstPrev: l.records[4].Hash, Time: time.Unix(99, 0)}
+			a.Sign(key)
+			l.records, l.anchor = l.records[5:], &a
+			return l
+		}, VerifyOptions{}, "", func(r Result) bool { return r.FirstSeq == 6 && r.Records == 5 }},
+		{"pruned, the anchor forged", func() *memLog {
+			l := sealedLog(10, 5, 10)
+			a := Anchor{FirstSeq: 6, FirstPrev: l.records[4].Hash}
+			a.Sign(key)
+			a.FirstSeq = 7
+			l.records, l.anchor = l.records[6:], &a
+			return l
+		}, VerifyOptions{}, "anchor", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Keys = keys
+			res, err := Verify(tt.log(), tt.opts)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("%v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("%v, want %q", err, tt.want)
+			case tt.check != nil && !tt.check(res):
+				t.Fatalf("result %+v", res)
+			}
+		})
+	}
+}
+
+func TestBound(t *testing.T) {
+	huge := strings.Repeat("é", 10000)
+	r := Record{Path: huge, UserAgent: huge, Subject: huge, ClientRequestID: huge}
+	for range MaxListed + 5 {
+		r.Stored = append(r.Stored, ObjectVersion{ID: huge})
+	}
+	r.Refused = make([]ObjectVersion, 3)
+	r.Bound()
+	if len(r.Path) > MaxField || len(r.UserAgent) > 256 || len(r.Subject) > 256 || len(r.ClientRequestID) > 64 || !strings.HasSuffix(r.Path, "…") {
+		t.Fatalf("fields of %d, %d, %d, %d bytes", len(r.Path), len(r.UserAgent), len(r.Subject), len(r.ClientRequestID))
+	}
+	if len(r.Stored) != MaxListed || len(r.Refused) != 0 || r.Omitted != 8 || len(r.Stored[0].ID) > 300 {
+		t.Fatalf("lists of %d and %d, %d omitted", len(r.Stored), len(r.Refused), r.Omitted)
+	}
+	r.Bound() // idempotent: sealing again after a retried commit
+	if r.Omitted != 8 {
+		t.Fatalf("bound twice: %d omitted", r.Omitted)
+	}
+}
