@@ -69,7 +69,7 @@ func TestCheckToken(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, token, want string // want: the refusal's reason, or "" for a principal
-		method           string
+		method            string
 	}{
 		{"hub token", signed(t, hubKey, "hub", nil), "", MethodHubJWT},
 		{"hub token without kid", signed(t, hubKey, "", nil), "", MethodHubJWT},
