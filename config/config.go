@@ -212,7 +212,7 @@ const (
 	DefaultDataDir          = "./data"
 	DefaultTitle            = "taxiihub"
 	DefaultMaxContentLength = 10 << 20
-	DefaultDefaultPageSize  = 100
+	DefaultPageSize         = 100
 	DefaultMaxPageSize      = 1000
 	DefaultMediaType        = "application/stix+json;version=2.1"
 	DefaultIssuer           = "taxiihub"
@@ -267,7 +267,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.DataDir, DefaultDataDir)
 	setDefault(&c.Title, DefaultTitle)
 	setDefault(&c.MaxContentLength, DefaultMaxContentLength)
-	setDefault(&c.DefaultPageSize, DefaultDefaultPageSize)
+	setDefault(&c.DefaultPageSize, DefaultPageSize)
 	setDefault(&c.MaxPageSize, max(DefaultMaxPageSize, c.DefaultPageSize))
 	setDefault(&c.Auth.Mode, "token")
 	setDefault(&c.Auth.Issuer, DefaultIssuer)

@@ -19,11 +19,11 @@ import (
 
 // metrics are the hub's Prometheus metrics, in a registry of its own.
 type metrics struct {
-	registry     *prometheus.Registry
-	requests     *prometheus.CounterVec
-	latency      *prometheus.HistogramVec
-	refused      *prometheus.CounterVec
-	authRefusals *prometheus.CounterVec
+	registry       *prometheus.Registry
+	requests       *prometheus.CounterVec
+	latency        *prometheus.HistogramVec
+	ingestFailures *prometheus.CounterVec
+	authRefusals   *prometheus.CounterVec
 }
 
 func newMetrics(st store.Store) *metrics {
@@ -36,14 +36,14 @@ func newMetrics(st store.Store) *metrics {
 			Name: "taxiihub_http_request_duration_seconds", Help: "Time to answer a request, by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"route"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+		ingestFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "taxiihub_ingest_refused_objects_total", Help: "Posted objects refused (validation or policy), by collection.",
 		}, []string{"collection"}),
 		authRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "taxiihub_auth_refusals_total", Help: "Failed authentications, by reason.",
 		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.refused, m.authRefusals, storeCollector{st},
+	m.registry.MustRegister(m.requests, m.latency, m.ingestFailures, m.authRefusals, storeCollector{st},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

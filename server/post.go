@@ -64,7 +64,7 @@ func (s *Server) postObjects(c echo.Context) error {
 		return err
 	}
 	if len(st.Failures) > 0 {
-		s.metrics.refused.WithLabelValues(col.ID).Add(float64(len(st.Failures)))
+		s.metrics.ingestFailures.WithLabelValues(col.ID).Add(float64(len(st.Failures)))
 	}
 	auditOf(c).appended = true
 	return writeJSON(c, http.StatusAccepted, statusOf(*st))

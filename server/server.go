@@ -1,7 +1,11 @@
-// Package server owns the hub's HTTP surface: the TAXII 2.1 routes, the
-// middleware around them (request ids, panics, authentication, content
-// negotiation), the TAXII resources and error resources, and pagination
-// cursors. It reads the store and asks auth who may do what.
+// Package server owns the hub's HTTP surface: the TAXII 2.1 routes (all in
+// routes.go), the middleware around them (request ids, one configuration
+// snapshot per request, client addresses behind trusted proxies,
+// authentication and the failure limiter, content negotiation, the audit
+// record of every request), the TAXII resources and error resources,
+// pagination cursors, and the operations endpoints (audit log, backup,
+// metrics, profiles, public keys). It reads and writes through store and
+// asks auth who may do what; it never imports cmd.
 package server
 
 import (

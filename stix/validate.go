@@ -46,7 +46,8 @@ func Err(problems []Problem) error {
 	return errors.New(Summary(errs))
 }
 
-func refused(problems []Problem) bool {
+// hasErrors reports whether any problem is an error, not a warning.
+func hasErrors(problems []Problem) bool {
 	return slices.ContainsFunc(problems, func(p Problem) bool { return !p.Warning })
 }
 
@@ -88,7 +89,7 @@ func Validate(raw []byte, opts Options) (Meta, []Problem) {
 		return Meta{}, v.problems
 	}
 	m := v.identify()
-	if refused(v.problems) {
+	if hasErrors(v.problems) {
 		return m, v.problems
 	}
 	v.checkProperties()
@@ -148,7 +149,7 @@ func (v *validator) identify() Meta {
 			v.bad("id", "%q does not begin with the object's type %q", id, typ)
 		}
 	}
-	if refused(v.problems) {
+	if hasErrors(v.problems) {
 		return m
 	}
 	v.typ = typ
@@ -351,7 +352,7 @@ type Checked struct {
 }
 
 // Refused reports whether the object may not be stored.
-func (c Checked) Refused() bool { return refused(c.Problems) }
+func (c Checked) Refused() bool { return hasErrors(c.Problems) }
 
 // CheckEnvelope validates every object of env with opts and, for those
 // that pass, asks policy (if not nil), whose error refuses the object. It
@@ -361,7 +362,7 @@ func CheckEnvelope(env Envelope, opts Options, policy func(Meta) error) []Checke
 	out := make([]Checked, len(env.Objects))
 	for i, raw := range env.Objects {
 		m, problems := Validate(raw, opts)
-		if policy != nil && !refused(problems) {
+		if policy != nil && !hasErrors(problems) {
 			if err := policy(m); err != nil {
 				problems = append(problems, Problem{Message: err.Error()})
 			}

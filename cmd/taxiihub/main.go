@@ -1,5 +1,7 @@
-// Command taxiihub is the hub's one binary: it serves TAXII 2.1 and checks
-// its configuration.
+// Command taxiihub is the hub's one binary: it serves TAXII 2.1 (serve, or
+// a ready-made demo), issues tokens and API keys, checks configs and STIX
+// files, verifies and exports the audit log, and takes backups. main only
+// parses the command line and calls run; each command lives in its file.
 package main
 
 import (

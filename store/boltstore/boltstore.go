@@ -318,7 +318,7 @@ func (s *Store) Add(ctx context.Context, collectionID string, by store.Author, o
 				rec.Stored = append(rec.Stored, version)
 			case unchanged:
 				rec.Unchanged = append(rec.Unchanged, version)
-			case refused:
+			case failed:
 				rec.Refused = append(rec.Refused, version)
 				st.Failures = append(st.Failures, detail)
 				continue
@@ -347,7 +347,7 @@ type outcome int
 const (
 	stored    outcome = iota
 	unchanged         // that version was already stored
-	refused           // it breaks the versioning rules against what is stored
+	failed            // it may not join what is stored: versioning rules, another owner
 )
 
 // add stores one object version at date_added unless that version is
@@ -358,7 +358,7 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 		if o.Where != "" {
 			problem = o.Where + ": " + problem
 		}
-		return store.Detail{ID: o.ID, Version: o.VersionText, Message: problem}, refused, nil
+		return store.Detail{ID: o.ID, Version: o.VersionText, Message: problem}, failed, nil
 	}
 	if o.Version.IsZero() {
 		// Unversioned objects (cyber-observables) have one version: the first post.
