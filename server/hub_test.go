@@ -20,6 +20,7 @@ import (
 	"github.com/taxiihub/taxiihub/server"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/boltstore"
+	"github.com/taxiihub/taxiihub/store/storetest"
 )
 
 const (
@@ -41,6 +42,8 @@ type hub struct {
 	cfg      *config.Config
 	hubKey   ed25519.PrivateKey // signs tokens
 	auditKey ed25519.PrivateKey // signs checkpoints
+
+	storeClosed bool
 }
 
 type hubOption func(*hubSetup)
@@ -120,18 +123,31 @@ func (h *hub) start(opts ...hubOption) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.store, h.cfg, h.server = st, setup.cfg, srv
+	h.store, h.cfg, h.server, h.storeClosed = st, setup.cfg, srv, false
 	h.srv = httptest.NewServer(srv)
 	h.url = h.srv.URL
 	t.Cleanup(h.stop)
 }
 
+// stop closes the server and the store, checking what the test left
+// behind: the audit log verifies, the indexes agree with the objects.
 func (h *hub) stop() {
 	if h.srv != nil {
 		h.srv.Close()
-		h.store.Close()
+		h.closeStore()
 		h.srv = nil
 	}
+}
+
+// closeStore checks the store and closes it, once, while the server may
+// still answer (as a hub whose store went away).
+func (h *hub) closeStore() {
+	if h.storeClosed {
+		return
+	}
+	storetest.Check(h.t, h.store, []ed25519.PublicKey{h.auditKey.Public().(ed25519.PublicKey)})
+	h.store.Close()
+	h.storeClosed = true
 }
 
 func (h *hub) restart(opts ...hubOption) {

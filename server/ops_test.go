@@ -36,7 +36,7 @@ func TestProbes_NeedNoTokenAndAreNotAudited(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("probes left %d audit records", n)
 	}
-	h.store.Close()
+	h.closeStore()
 	if res := h.get("/readyz"); res.status != http.StatusServiceUnavailable {
 		t.Fatalf("readyz on a closed store = %d", res.status)
 	}

@@ -39,9 +39,26 @@ func Run(t *testing.T, open func(t *testing.T, key ed25519.PrivateKey) store.Sto
 					s := open(t, testKey)
 					defer s.Close()
 					tt.fn(t, s)
+					Check(t, s, testKeys)
 				})
 			}
 		})
+	}
+}
+
+// Check fails t unless the store's audit log verifies with keys (records after the
+// newest checkpoint allowed) and, for a backend that can check itself
+// (a Check(ctx) error method), its indexes agree with its objects. Tests
+// run it on every store they leave behind.
+func Check(t testing.TB, s store.Store, keys []ed25519.PublicKey) {
+	t.Helper()
+	if _, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: keys, AllowUnsealed: true}); err != nil {
+		t.Errorf("the audit log left behind: %v", err)
+	}
+	if c, ok := s.(interface{ Check(context.Context) error }); ok {
+		if err := c.Check(ctx); err != nil {
+			t.Errorf("the store left behind: %v", err)
+		}
 	}
 }
 

@@ -1,0 +1,63 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Check reports the first way the file's indexes disagree with its objects:
+// every stored version must be in the ids and types indexes under its own
+// id, type and version, every index entry must point at such a version, and
+// each collection's count must be how many it holds. Tests run it on every
+// store they leave; an operator can on a copy.
+func (s *Store) Check(ctx context.Context) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
+			c, _ := openCollection(tx, string(name))
+			if err := c.check(); err != nil {
+				return fmt.Errorf("collection %s: %w", name, err)
+			}
+			return ctx.Err()
+		})
+	})
+}
+
+func (c collection) check() error {
+	n := 0
+	err := c.objects.ForEach(func(k, v []byte) error {
+		n++
+		rec, ok := decodeRecord(v)
+		if !ok {
+			return fmt.Errorf("object at %x: %w", k, errCorrupt)
+		}
+		idx := c.ids.Get(append(idPrefix(string(rec.id)), rec.verKey...))
+		if len(idx) < 8 || !bytes.Equal(idx[:8], k) || !bytes.Equal(idx[8:], rec.spec) {
+			return fmt.Errorf("%s at %x: the ids index does not point at it", rec.id, k)
+		}
+		typ, _, _ := strings.Cut(string(rec.id), "--")
+		if c.types.Get(typeKey(typ, binary.BigEndian.Uint64(k))) == nil {
+			return fmt.Errorf("%s at %x: missing from the types index", rec.id, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, index := range []struct {
+		name string
+		b    *bolt.Bucket
+	}{{"ids", c.ids}, {"types", c.types}} {
+		if entries := index.b.Stats().KeyN; entries != n {
+			return fmt.Errorf("the %s index has %d entries for %d objects", index.name, entries, n)
+		}
+	}
+	if c.count() != n {
+		return fmt.Errorf("counts %d objects, holds %d", c.count(), n)
+	}
+	return nil
+}
