@@ -169,6 +169,10 @@ func (r response) json(t testing.TB, v any) {
 	}
 }
 
+// noRedirects shows a test every redirect instead of following it: the hub
+// must answer each path itself.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // do sends a request; headers are name, value pairs. Unless given, Accept
 // is TAXII 2.1 and a body's Content-Type is too.
 func (h *hub) do(method, path string, body []byte, headers ...string) response {
@@ -188,7 +192,7 @@ func (h *hub) do(method, path string, body []byte, headers ...string) response {
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := noRedirects.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/boltstore"
+	"github.com/taxiihub/taxiihub/store/storetest"
 )
 
 func TestProbes_NeedNoTokenAndAreNotAudited(t *testing.T) {
@@ -31,9 +32,7 @@ func TestProbes_NeedNoTokenAndAreNotAudited(t *testing.T) {
 			t.Fatalf("GET %s = %d %s", path, res.status, res.body)
 		}
 	}
-	n := 0
-	h.store.AuditRecords(context.Background(), 0, func(audit.Record) error { n++; return nil })
-	if n != 0 {
+	if n := len(storetest.Records(t, h.store)); n != 0 {
 		t.Fatalf("probes left %d audit records", n)
 	}
 	h.closeStore()
@@ -89,12 +88,11 @@ func TestBackup_DuringWritesOpensAndVerifies(t *testing.T) {
 		t.Fatalf("the copy's audit log: %+v, %v", vres, err)
 	}
 	stored := map[string]bool{}
-	cp.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+	for _, r := range storetest.Records(t, cp) {
 		for _, o := range r.Stored {
 			stored[o.ID] = true
 		}
-		return nil
-	})
+	}
 	found := 0
 	q := store.Query{Limit: 100000, Versions: store.VersionMatch{All: true}}
 	err = cp.Query(context.Background(), indicatorsID, q, func(p store.Page) error {
@@ -164,12 +162,11 @@ func TestMetrics_LoopbackAccess(t *testing.T) {
 	errorBody(t, h.get("/debug/pprof/heap"), http.StatusUnauthorized)
 	// Every /metrics request is recorded, the refused ones too.
 	found := 0
-	h.store.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+	for _, r := range storetest.Records(t, h.store) {
 		if r.Path == "/metrics" && r.Action == audit.ActionAdmin {
 			found++
 		}
-		return nil
-	})
+	}
 	if found != 3 {
 		t.Fatalf("%d audit records of /metrics requests, want 3", found)
 	}
@@ -188,12 +185,11 @@ func TestProfiles(t *testing.T) {
 	errorBody(t, h.get("/debug/pprof/goroutine"), http.StatusUnauthorized)
 	// Profiles are audited as admin actions.
 	found := 0
-	h.store.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+	for _, r := range storetest.Records(t, h.store) {
 		if strings.HasPrefix(r.Path, "/debug/pprof/") && r.Action == audit.ActionAdmin {
 			found++
 		}
-		return nil
-	})
+	}
 	if found != 3 {
 		t.Fatalf("%d audit records of profile requests, want 3", found)
 	}

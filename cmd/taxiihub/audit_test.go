@@ -24,6 +24,7 @@ import (
 	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/boltstore"
+	"github.com/taxiihub/taxiihub/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -381,10 +382,9 @@ func testAnsweredReadsSurviveAKill(t *testing.T, readSync string) {
 	}
 	defer st.Close()
 	recorded := map[string]bool{}
-	st.AuditRecords(context.Background(), 0, func(r audit.Record) error {
+	for _, r := range storetest.Records(t, st) {
 		recorded[r.RequestID] = true
-		return nil
-	})
+	}
 	for id := range answered {
 		if !recorded[id] {
 			t.Fatalf("read %s was answered but has no audit record (%d answered, %d records)", id, len(answered), len(recorded))

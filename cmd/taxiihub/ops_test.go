@@ -180,7 +180,7 @@ func TestServe_LogsOneLinePerRequest(t *testing.T) {
 			json.Unmarshal(sc.Bytes(), &line)
 		}
 	}
-	if line == nil || line["status"] != float64(401) || line["request_id"] == "" || line["latency_ms"] == nil || line["path"] != "/taxii2/" {
+	if line == nil || line["status"] != float64(401) || line["request_id"] == nil || line["request_id"] == "" || line["latency_ms"] == nil || line["path"] != "/taxii2/" {
 		t.Fatalf("request line = %v\nlog:\n%s", line, text)
 	}
 }

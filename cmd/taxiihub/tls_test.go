@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -149,6 +150,14 @@ auth:
 		if got, err := get(tt.cert); err != nil || got != tt.want {
 			t.Errorf("%s: %d, %v; want %d", name, got, err, tt.want)
 		}
+	}
+	// A token works without a certificate.
+	var token bytes.Buffer
+	if err := run(context.Background(), []string{"token", "issue", "--config", cfgPath, "--org", "dhs", "--sub", "t", "--roles", "read"}, &token, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := get(nil, "Authorization", "Bearer "+strings.TrimSpace(token.String())); err != nil || got != http.StatusOK {
+		t.Errorf("a token without a certificate: %d, %v", got, err)
 	}
 	// A certificate of another CA is not even offered (the server names the
 	// CAs it accepts) or is refused in the handshake: either way, no access.

@@ -480,7 +480,8 @@ func verify(t *testing.T, s store.Store) audit.Result {
 	return res
 }
 
-func records(t *testing.T, s store.Store) []audit.Record {
+// Records reads every audit record of s, failing t if it cannot.
+func Records(t testing.TB, s store.AuditTrail) []audit.Record {
 	t.Helper()
 	var out []audit.Record
 	if err := s.AuditRecords(ctx, 0, func(r audit.Record) error { out = append(out, r); return nil }); err != nil {
@@ -503,7 +504,7 @@ func testAuditChain(t *testing.T, s store.Store) {
 	if res.Records != 12 || res.LastSeq != 12 || res.Checkpoint != 10 {
 		t.Fatalf("verify = %+v, want 12 records and a checkpoint at 10 (every 5)", res)
 	}
-	got := records(t, s)
+	got := Records(t, s)
 	for i, r := range got {
 		if r.RequestID != fmt.Sprint(i) || (i > 0 && r.Prev != got[i-1].Hash) {
 			t.Fatalf("record %d = %+v", i, r)
@@ -535,7 +536,7 @@ func testAuditOfWrites(t *testing.T, s store.Store) {
 	if _, err := s.Delete(ctx, coll, member, ind2, store.VersionMatch{All: true}, nil, missing); !errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)
 	}
-	got := records(t, s)
+	got := Records(t, s)
 	if len(got) != 3 {
 		t.Fatalf("%d records, want 3 (a delete of nothing appends nothing)", len(got))
 	}
@@ -629,7 +630,7 @@ func testAuditFrom(t *testing.T, s store.Store) {
 	}
 	// Every record at or after since is at or after from.
 	from, _ := s.AuditFrom(ctx, since)
-	for _, r := range records(t, s) {
+	for _, r := range Records(t, s) {
 		if !r.Time.Before(since) && r.Seq < from {
 			t.Fatalf("record %d (%v) is before %d", r.Seq, r.Time, from)
 		}
