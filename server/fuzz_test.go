@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/taxiihub/taxiihub/config"
@@ -12,8 +13,19 @@ func FuzzMediaRanges(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, header string) {
-		acceptsTAXII(header)
-		isTAXIIContent(header)
+		accepted, lower := acceptsTAXII(header), strings.ToLower(header)
+		if !acceptsTAXII(header + ", " + mediaTAXII) {
+			t.Fatalf("%q with TAXII 2.1 added is refused", header)
+		}
+		if accepted && strings.TrimSpace(header) != "" && !acceptsTAXII(header+", text/plain") {
+			t.Fatalf("%q is accepted, but not with another range added", header)
+		}
+		if accepted && !strings.Contains(lower, "taxii+json") && !strings.Contains(lower, "*") && !strings.Contains(lower, "json") && strings.TrimSpace(header) != "" {
+			t.Fatalf("%q names neither TAXII, JSON nor a wildcard, yet is accepted", header)
+		}
+		if isTAXIIContent(header) && !strings.Contains(lower, "taxii+json") {
+			t.Fatalf("%q is taken for TAXII content", header)
+		}
 	})
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/stix"
+	"runtime"
+	"sync/atomic"
 )
 
 const (
@@ -431,19 +433,36 @@ func TestPagination_ConcurrentWritersNeverRepeatOrLose(t *testing.T) {
 	}
 	h.post(objectsPath, envelopeOf(objs...))
 
+	// The writers start once the first page is served, and every next page
+	// waits for one more of their posts: the pass and the writes overlap.
+	const writers, posts = 3, 30
+	start := make(chan struct{})
+	var posted atomic.Int32
 	var wg sync.WaitGroup
-	for w := range 3 {
+	for w := range writers {
 		wg.Go(func() {
-			for i := range 30 {
+			<-start
+			for i := range posts {
 				// New objects, and new versions of objects already seen.
 				fresh := indicator(fmt.Sprintf("indicator--%04d%04d-2222-4222-8222-222222222222", w, i), v1)
 				newer := indicator(fmt.Sprintf("indicator--%08d-1111-4111-8111-111111111111", (i*7+w)%200), fmt.Sprintf("2021-01-01T00:00:%02d.%03dZ", w, i))
 				h.post(objectsPath, envelopeOf(fresh, newer))
+				posted.Add(1)
 			}
 		})
 	}
-	got, _ := pageAll(t, h, objectsPath+"?limit=9", func(int) { time.Sleep(time.Millisecond) })
+	got, pages := pageAll(t, h, objectsPath+"?limit=9", func(page int) {
+		if page == 1 {
+			close(start)
+		}
+		for posted.Load() < int32(min(page, writers*posts)) {
+			runtime.Gosched()
+		}
+	})
 	wg.Wait()
+	if pages < 3 {
+		t.Fatalf("the pass took %d pages; the writes could not land between them", pages)
+	}
 
 	seen := map[string]bool{}
 	ids := map[string]bool{}
