@@ -1,8 +1,11 @@
 // Package audit owns the hub's tamper-evident audit log: the record of one
-// request, the hash chain that links records, the checkpoints the hub signs
-// over the chain, and the verification that finds the first record that
-// was altered, removed, inserted or reordered. Storing records is the
-// store's job; this package decides what they contain and how they chain.
+// request and the bounds on what it holds, the hash chain that links
+// records, the checkpoints signed with the audit key and chained to each
+// other, the anchor of a pruned chain's start, the witness that sends each
+// signed head out of the hub, and the verification that finds the first
+// record altered, removed, inserted, reordered or left unsealed. Storing
+// records is the store's job; this package decides what they contain and
+// how they chain. It imports nothing of taxiihub's.
 package audit
 
 import (

@@ -1,8 +1,9 @@
 // Package auth owns who a caller is and what it may do: the Principal a
 // request authenticates as (from a JWT signed by the hub or by a member
-// organization, or from an organization's API key), the hub's signing key,
-// and the collection policy (read and write lists, anti-spoofing, TLP
-// ceilings). It knows nothing of HTTP routing or of storage.
+// organization's key, within that key's role ceiling; from an API key; from
+// a client certificate), token issuing, and the collection policy (read and
+// write lists, members' identities, TLP ceilings). It knows nothing of HTTP
+// routing or of storage, and imports only config and stix.
 package auth
 
 import (
