@@ -611,10 +611,9 @@ func testAuditFrom(t *testing.T, s store.Store) {
 		}
 	}
 	start := time.Now()
-	appendRecords(6) // a checkpoint at 5
-	time.Sleep(10 * time.Millisecond)
-	since := time.Now()
-	appendRecords(6) // a checkpoint at 10
+	appendRecords(6)    // a checkpoint at 5
+	since := afterNow() // strictly after the checkpoint at 5, before record 7
+	appendRecords(6)    // a checkpoint at 10
 	for _, tt := range []struct {
 		t    time.Time
 		want uint64
@@ -825,5 +824,16 @@ func testCheckpointChain(t *testing.T, s store.Store) {
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
 	if _, err := audit.Verify(store.AuditLog(ctx, s), audit.VerifyOptions{Keys: []ed25519.PublicKey{other.Public().(ed25519.PublicKey)}}); err == nil {
 		t.Fatal("verified with another key")
+	}
+}
+
+// afterNow waits for the clock to move past the instant it is called at,
+// and returns the new instant: whatever happened before is before it.
+func afterNow() time.Time {
+	now := time.Now()
+	for {
+		if t := time.Now(); t.After(now) {
+			return t
+		}
 	}
 }
