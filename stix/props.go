@@ -163,6 +163,26 @@ func dict(v *validator, path string, val any) {
 
 var dictKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,250}$`)
 
+// headerFields accepts a dictionary of header fields (an email's
+// additional_header_fields, an HTTP request's request_header). STIX 2.1
+// says each value MUST be a list of strings, so that a repeated header
+// keeps every value; its own examples give plain strings, and clients copy
+// them. A string is accepted with a warning; anything else is refused.
+func headerFields(v *validator, path string, val any) {
+	dict(v, path, val)
+	m, _ := val.(map[string]any)
+	for k, field := range m {
+		switch x := field.(type) {
+		case string:
+			v.warn(path+"."+k, "should be a list of strings (STIX 2.1: a header may repeat); a string is accepted")
+		case []any:
+			strList(v, path+"."+k, x)
+		default:
+			v.bad(path+"."+k, "must be a list of strings, got %s", jsonKind(field))
+		}
+	}
+}
+
 // object accepts a JSON object whose known properties pass their checks and
 // whose required ones are present.
 func object(props map[string]check, required ...string) check {

@@ -202,7 +202,7 @@ var definitions = map[string]*typeDef{
 		"is_multipart": boolean, "date": timestamp, "content_type": str, "from_ref": ref("email-addr"),
 		"sender_ref": ref("email-addr"), "to_refs": refs("email-addr"), "cc_refs": refs("email-addr"),
 		"bcc_refs": refs("email-addr"), "message_id": str, "subject": str, "received_lines": strList,
-		"additional_header_fields": dict, "body": str, "body_multipart": listOf(mimePart), "raw_email_ref": ref("artifact")},
+		"additional_header_fields": headerFields, "body": str, "body_multipart": listOf(mimePart), "raw_email_ref": ref("artifact")},
 		extra: checkEmailMessage},
 	"file": {kind: kindSCO, props: map[string]check{
 		"hashes": hashes, "size": integer(0, maxInt), "name": str, "name_enc": str, "magic_number_hex": hexString,
@@ -311,7 +311,7 @@ var predefinedExtensions = map[string]map[string]check{
 	},
 	"network-traffic": {
 		"http-request-ext": object(map[string]check{"request_method": str, "request_value": str, "request_version": str,
-			"request_header": dict, "message_body_length": integer(0, maxInt), "message_body_data_ref": ref("artifact")},
+			"request_header": headerFields, "message_body_length": integer(0, maxInt), "message_body_data_ref": ref("artifact")},
 			"request_method", "request_value"),
 		"icmp-ext": object(map[string]check{"icmp_type_hex": hexString, "icmp_code_hex": hexString}, "icmp_type_hex", "icmp_code_hex"),
 		"socket-ext": object(map[string]check{
