@@ -3,6 +3,8 @@ package stix
 import (
 	"fmt"
 	"testing"
+
+	"github.com/TcM1911/stix2"
 )
 
 // typicalIndicator is an indicator as members post them, about 600 bytes.
@@ -38,4 +40,54 @@ func BenchmarkCheckPattern(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "patterns/s")
+}
+
+// bundleOf1000 is a bundle of 1,000 typical indicators.
+func bundleOf1000() []byte {
+	b := []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[`)
+	for i := range 1000 {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, typicalIndicator(i)...)
+	}
+	return append(b, "]}"...)
+}
+
+// BenchmarkBundle compares what ingest costs the hub (stix.ParseEnvelope
+// and stix.Validate of each object, on the raw bytes) with reading the
+// same bundle into the design card's library (stix2.FromJSON), per object.
+func BenchmarkBundle(b *testing.B) {
+	bundle := bundleOf1000()
+	for _, reader := range []struct {
+		name string
+		read func() error
+	}{
+		{"stix.Validate", func() error {
+			env, err := ParseEnvelope(bundle)
+			if err != nil {
+				return err
+			}
+			for _, raw := range env.Objects {
+				if _, problems := Validate(raw, Options{}); Err(problems) != nil {
+					return Err(problems)
+				}
+			}
+			return nil
+		}},
+		{"stix2.FromJSON", func() error {
+			_, err := stix2.FromJSON(bundle)
+			return err
+		}},
+	} {
+		b.Run(reader.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bundle)))
+			for b.Loop() {
+				if err := reader.read(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*1000), "µs/object")
+		})
+	}
 }

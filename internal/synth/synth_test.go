@@ -3,6 +3,7 @@ package synth
 import (
 	"testing"
 
+	"github.com/TcM1911/stix2"
 	"github.com/taxiihub/taxiihub/stix"
 )
 
@@ -30,4 +31,18 @@ func rangeOf(from, to int) []int {
 		out = append(out, n)
 	}
 	return out
+}
+
+// The design card's library reads the synthetic indicators as what they
+// claim to be.
+func TestIndicatorsParseWithTheSTIX2Library(t *testing.T) {
+	c, err := stix2.FromJSON(Envelope(0, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 100 {
+		if ind := c.Indicator(stix2.Identifier(ID(n))); ind == nil || ind.Pattern == "" {
+			t.Fatalf("indicator %d: %+v", n, ind)
+		}
+	}
 }
