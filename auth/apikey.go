@@ -20,13 +20,34 @@ const (
 	argonKeyLen  = 32
 )
 
-// NewAPIKey makes a random API key secret and its argon2id hash in PHC form
-// ($argon2id$v=19$m=…,t=…,p=…$salt$hash), which is all the config keeps.
-func NewAPIKey() (secret, hash string) {
+// NewAPIKey makes a random secret for API key name of organization org, and
+// its argon2id hash in PHC form ($argon2id$v=19$m=…,t=…,p=…$salt$hash),
+// which is all the config keeps. The secret names its key,
+// thk_<org>.<name>.<random>, so that it works alone: as a bearer token, for
+// clients whose only setting is a static key (Elastic, OpenCTI, MISP), as
+// well as the password of Basic auth.
+func NewAPIKey(org, name string) (secret, hash string) {
 	raw := make([]byte, 32)
 	rand.Read(raw)
-	secret = "thk_" + base64.RawURLEncoding.EncodeToString(raw)
+	secret = apiKeyPrefix + org + "." + name + "." + base64.RawURLEncoding.EncodeToString(raw)
 	return secret, HashAPIKey(secret)
+}
+
+const apiKeyPrefix = "thk_"
+
+// apiKeyUser is the key ("org/name") a self-identifying secret names, if it
+// is one. Organization ids and key names have no '.', base64url has none.
+func apiKeyUser(secret string) (string, bool) {
+	rest, ok := strings.CutPrefix(secret, apiKeyPrefix)
+	if !ok {
+		return "", false
+	}
+	org, rest, ok1 := strings.Cut(rest, ".")
+	name, random, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || org == "" || name == "" || random == "" {
+		return "", false
+	}
+	return org + "/" + name, true
 }
 
 // HashAPIKey hashes secret with a fresh salt.

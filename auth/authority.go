@@ -87,6 +87,9 @@ func (a *Authority) Authenticate(r *http.Request, gate Gate) (Principal, error) 
 	value = strings.TrimSpace(value)
 	switch strings.ToLower(scheme) {
 	case "bearer", "token":
+		if user, ok := apiKeyUser(value); ok {
+			return a.verifyAPIKey(user, value, gate)
+		}
 		return a.verifyToken(value)
 	case "basic":
 		user, secret, ok := r.BasicAuth()
@@ -95,6 +98,9 @@ func (a *Authority) Authenticate(r *http.Request, gate Gate) (Principal, error) 
 		}
 		if looksLikeJWT(secret) {
 			return a.verifyToken(secret)
+		}
+		if named, ok := apiKeyUser(secret); ok {
+			user = named // the secret names its key: the user is ignored, as for a JWT
 		}
 		return a.verifyAPIKey(user, secret, gate)
 	}

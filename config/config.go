@@ -454,6 +454,10 @@ var (
 	keyAlgs = []string{"EdDSA", "ES256", "RS256"}
 )
 
+// ValidID reports whether s may be an organization id or an API key name:
+// lowercase letters, digits, '_' and '-', at most 63.
+func ValidID(s string) bool { return orgID.MatchString(s) }
+
 // HubKeyID is the kid of tokens the hub signs itself; no organization key
 // may use it.
 const HubKeyID = "hub"

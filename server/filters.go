@@ -54,9 +54,13 @@ type listRequest struct {
 }
 
 // parseList reads the filter, limit and next parameters of a request to ep
-// on scope (the collection, and object, addressed), under cfg. A next token continues
-// the query it was issued for: filters it does not repeat are taken from it,
-// filters it repeats must be equal, and limit may change.
+// on scope (the collection, and object, addressed), under cfg. A next token
+// continues the query it was issued for: filters it does not repeat are
+// taken from it, match[] filters it repeats must be equal, and limit may
+// change. An added_after sent with next may differ (older OpenCTI moved it
+// to each page's X-TAXII-Date-Added-Last, truncated to milliseconds): the
+// page starts after the later of it and the cursor, so a pass never goes
+// back (no loop) and skips only what the client asked to skip.
 func (s *Server) parseList(cfg *config.Config, params url.Values, ep endpoint, scope string) (listRequest, error) {
 	lr := listRequest{scope: ep.name + ":" + scope, filters: map[string]string{}}
 	limit, token := 0, ""
@@ -97,7 +101,7 @@ func (s *Server) parseList(cfg *config.Config, params url.Values, ep endpoint, s
 			lr.filters[name] = canon
 		}
 	}
-	var after time.Time
+	var after, askedAfter time.Time
 	if token != "" {
 		cur, err := s.cursors.open(token)
 		if err != nil {
@@ -107,6 +111,10 @@ func (s *Server) parseList(cfg *config.Config, params url.Values, ep endpoint, s
 			return lr, newError(http.StatusBadRequest, "next: the token was issued for another endpoint or collection")
 		}
 		for name, value := range lr.filters {
+			if name == "added_after" {
+				askedAfter, _ = time.Parse(time.RFC3339Nano, value)
+				continue
+			}
 			if cur.Filters[name] != value {
 				return lr, newError(http.StatusBadRequest, "%s: differs from the query the next token continues; repeat it unchanged or leave it out", name)
 			}
@@ -128,8 +136,10 @@ func (s *Server) parseList(cfg *config.Config, params url.Values, ep endpoint, s
 	if err := lr.buildQuery(); err != nil {
 		return lr, err
 	}
-	if after.After(lr.query.AddedAfter) {
-		lr.query.AddedAfter = after
+	for _, t := range []time.Time{after, askedAfter} {
+		if t.After(lr.query.AddedAfter) {
+			lr.query.AddedAfter = t
+		}
 	}
 	return lr, nil
 }

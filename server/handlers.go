@@ -171,7 +171,7 @@ func (s *Server) getManifest(c echo.Context) error {
 				MediaType: "application/stix+json;version=" + e.SpecVersion,
 			})
 		}
-		setDateAddedHeaders(c, p)
+		setDateAddedHeaders(c, p, lr.query.AddedAfter)
 		return writeJSON(c, http.StatusOK, res)
 	})
 }
@@ -188,7 +188,7 @@ func (s *Server) getObjects(c echo.Context) error {
 	}
 	return s.store.Query(c.Request().Context(), col.ID, lr.query, func(p store.Page) error {
 		auditReturned(c, p)
-		return writeEnvelope(c, p, s.nextToken(lr, p))
+		return writeEnvelope(c, p, s.nextToken(lr, p), lr.query.AddedAfter)
 	})
 }
 
@@ -210,7 +210,7 @@ func (s *Server) getObject(c echo.Context) error {
 			return newError(http.StatusNotFound, "no object %s in collection %s matches", id, col.ID)
 		}
 		auditReturned(c, p)
-		return writeEnvelope(c, p, s.nextToken(lr, p))
+		return writeEnvelope(c, p, s.nextToken(lr, p), lr.query.AddedAfter)
 	})
 }
 
@@ -236,7 +236,7 @@ func (s *Server) getVersions(c echo.Context) error {
 		for _, e := range p.Entries {
 			res.Versions = append(res.Versions, e.Version)
 		}
-		setDateAddedHeaders(c, p)
+		setDateAddedHeaders(c, p, lr.query.AddedAfter)
 		return writeJSON(c, http.StatusOK, res)
 	})
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/taxiihub/taxiihub/stix"
@@ -19,20 +20,28 @@ func writeJSON(c echo.Context, status int, v any) error {
 }
 
 // setDateAddedHeaders sets X-TAXII-Date-Added-First and -Last from a page
-// (ascending by date_added); an empty page has neither.
-func setDateAddedHeaders(c echo.Context, p store.Page) {
-	if len(p.Entries) == 0 {
+// (ascending by date_added). An empty page after an instant (the request's
+// added_after, or where its next token stood) carries that instant in both,
+// so that a client that keeps X-TAXII-Date-Added-Last as its cursor
+// (Elastic's) keeps it: nothing was added after it. One with neither has no
+// headers, as there is no value to give.
+func setDateAddedHeaders(c echo.Context, p store.Page, after time.Time) {
+	first, last := after, after
+	if len(p.Entries) > 0 {
+		first, last = p.Entries[0].DateAdded, p.Entries[len(p.Entries)-1].DateAdded
+	}
+	if last.IsZero() {
 		return
 	}
 	h := c.Response().Header()
-	h.Set("X-TAXII-Date-Added-First", stix.FormatTAXII(p.Entries[0].DateAdded))
-	h.Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(p.Entries[len(p.Entries)-1].DateAdded))
+	h.Set("X-TAXII-Date-Added-First", stix.FormatTAXII(first))
+	h.Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(last))
 }
 
 // writeEnvelope streams a page as a TAXII envelope, each object exactly as
-// it was posted.
-func writeEnvelope(c echo.Context, p store.Page, next string) error {
-	setDateAddedHeaders(c, p)
+// it was posted; after is where the page starts (setDateAddedHeaders).
+func writeEnvelope(c echo.Context, p store.Page, next string, after time.Time) error {
+	setDateAddedHeaders(c, p, after)
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, mediaTAXII)
 	res.WriteHeader(http.StatusOK)

@@ -122,11 +122,12 @@ func apikeyCommand() *cobra.Command {
 			if err := config.CheckRoles(list); err != nil {
 				return fmt.Errorf("--roles: %w", err)
 			}
-			if org == "" || name == "" {
-				return fmt.Errorf("--org and --name are required")
+			if !config.ValidID(org) || !config.ValidID(name) {
+				return fmt.Errorf("--org and --name are required: lowercase letters, digits, '_' or '-'")
 			}
-			secret, hash := auth.NewAPIKey()
-			fmt.Fprintf(cmd.OutOrStdout(), `Secret (shown once; give it to the client as the Basic-auth password, user %s/%s):
+			secret, hash := auth.NewAPIKey(org, name)
+			fmt.Fprintf(cmd.OutOrStdout(), `Secret (shown once; give it to the client as a static bearer token,
+Authorization: Bearer <secret>, or as the Basic-auth password, user %s/%s):
   %s
 
 Add to organization %s in the hub's config, then reload it (SIGHUP):
