@@ -45,11 +45,7 @@ func TestClients_StaticAPIKeyAsBearer(t *testing.T) {
 	}
 	// A wrong secret naming the key is refused, and throttled like any.
 	wrong := secret[:len(secret)-4] + "AAAA"
-	var last response
-	for range 12 {
-		last = h.get(objectsPath, bearer(wrong)...)
-	}
-	errorBody(t, last, http.StatusTooManyRequests)
+	h.untilThrottled(t, bearer(wrong)...)
 	h.server.ResetAuthFailures()
 	if msg := errorBody(t, h.get(objectsPath, bearer("thk_dhs.elastic."+strings.Repeat("A", 43))...), http.StatusUnauthorized); !strings.Contains(msg, "unknown API key or wrong secret") {
 		t.Fatalf("a key of another organization: %s", msg)

@@ -245,11 +245,7 @@ func TestTrust_FailingSecretsAreThrottledNotMembers(t *testing.T) {
 	}
 
 	// Guessing the key's secret from one network: throttled after a burst.
-	var last response
-	for range 12 {
-		last = h.get(objectsPath, from("203.0.113.5", basicAuth("fbi/sentinel", "guess")...)...)
-	}
-	errorBody(t, last, http.StatusTooManyRequests)
+	last := h.untilThrottled(t, from("203.0.113.5", basicAuth("fbi/sentinel", "guess")...)...)
 	if last.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
@@ -291,9 +287,7 @@ func TestTrust_FailingSecretsAreThrottledNotMembers(t *testing.T) {
 func TestTrust_ForwardedForIsIgnoredWithoutTrustedProxies(t *testing.T) {
 	h := newHub(t, withTokens(newOrgKeys(t)))
 	auditor := hubToken(t, h, "oversight", "audit")
-	for range 12 {
-		h.get(objectsPath, "X-Forwarded-For", "198.51.100.1", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("x/y:z")))
-	}
+	h.untilThrottled(t, "X-Forwarded-For", "198.51.100.1", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("x/y:z")))
 	// Every guess came from 127.0.0.1, whatever the header said.
 	res := h.get(objectsPath, "X-Forwarded-For", "198.51.100.2", "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("x/w:z")))
 	errorBody(t, res, http.StatusTooManyRequests)
@@ -502,4 +496,26 @@ func TestTrust_AuditKeyIsNotTheTokenKey(t *testing.T) {
 	if _, err := audit.Verify(store.AuditLog(context.Background(), h.store), audit.VerifyOptions{Keys: []ed25519.PublicKey{h.hubKey.Public().(ed25519.PublicKey)}, AllowUnsealed: true}); err == nil {
 		t.Fatal("the token key verifies the audit log")
 	}
+}
+
+// untilThrottled repeats a failing request until the failure limiter
+// answers 429, which must come after the burst (10) and well before the
+// budget could refill as fast as a slow machine spends it.
+func (h *hub) untilThrottled(t *testing.T, headers ...string) response {
+	t.Helper()
+	for i := 1; i <= 100; i++ {
+		res := h.get(objectsPath, headers...)
+		if res.status == http.StatusTooManyRequests {
+			if i <= 10 {
+				t.Fatalf("throttled after %d failures, within the burst", i-1)
+			}
+			errorBody(t, res, http.StatusTooManyRequests)
+			return res
+		}
+		if res.status != http.StatusUnauthorized {
+			t.Fatalf("a failing credential = %d", res.status)
+		}
+	}
+	t.Fatal("100 failures, never throttled")
+	return response{}
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/stix"
+	"path/filepath"
+	"regexp"
+	"runtime"
 )
 
 // clientHub serves the sample config with the real binary: FBI has a
@@ -266,4 +269,66 @@ func TestClients_EachClientsPattern(t *testing.T) {
 			t.Fatalf("the static key as a Basic password: %d objects", len(p.Objects))
 		}
 	})
+}
+
+// taxiihub push and pull, for members without a TAXII client, run as a
+// user runs them against the real binary: push splits to the API root's
+// max_content_length and reports each refusal; pull resumes after a kill
+// and writes every object exactly once.
+func TestPushAndPull(t *testing.T) {
+	h := startClientHub(t, 0)
+	_, taxiihub := buildBinary(t)
+	env := append(os.Environ(), "TAXIIHUB_TOKEN="+h.fbiToken)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.json"), synth.Envelope(0, 300), 0o600)
+	os.WriteFile(filepath.Join(dir, "b.json"), []byte(`{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--5d0092c5-5f74-4287-9642-33f4c354e56d"}]}`), 0o600)
+	push := exec.Command(taxiihub, "push", "--url", h.collectionURL, dir)
+	push.Env = env
+	out, err := push.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "refused indicator--5d0092c5-5f74-4287-9642-33f4c354e56d: "+filepath.Join(dir, "b.json")+" objects[0]: pattern: required") ||
+		!regexp.MustCompile(`301 objects in [3-9] envelopes: 300 accepted, 1 refused`).Match(out) {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+
+	// A pull killed part-way, then run again, writes each object once.
+	file := filepath.Join(t.TempDir(), "indicators.ndjson")
+	pull := func() *exec.Cmd {
+		c := exec.Command(taxiihub, "pull", "--url", h.collectionURL, "--out", file, "--limit", "1")
+		c.Env = env
+		return c
+	}
+	first := pull()
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if data, _ := os.ReadFile(file); bytes.Count(data, []byte("\n")) >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the pull wrote nothing")
+		}
+		runtime.Gosched()
+	}
+	first.Process.Kill()
+	first.Wait()
+	if data, _ := os.ReadFile(file); bytes.Count(data, []byte("\n")) >= 300 {
+		t.Fatal("the pull ended before it could be killed")
+	}
+	if out, err := pull().CombinedOutput(); err != nil {
+		t.Fatalf("the second pull: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(file)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	got := seen{}
+	for _, line := range lines {
+		got.add(t, page{Objects: []json.RawMessage{json.RawMessage(line)}})
+	}
+	if len(got) != 300 {
+		t.Fatalf("pulled %d objects, want 300", len(got))
+	}
+	// Again: nothing new, nothing written twice.
+	if out, err := pull().CombinedOutput(); err != nil || !strings.Contains(string(out), "pulled 0 objects") {
+		t.Fatalf("a third pull: %v\n%s", err, out)
+	}
 }

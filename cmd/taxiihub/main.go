@@ -27,10 +27,8 @@ func main() {
 
 // newLogger logs JSON, or text when w is a terminal.
 func newLogger(w io.Writer) *slog.Logger {
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, nil))
-		}
+	if isTerminal(w) {
+		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
@@ -44,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand(), demoCommand(), configCommand(), tokenCommand(), apikeyCommand(), auditCommand(), backupCommand(), healthCommand(), stixCommand())
+	root.AddCommand(serveCommand(), demoCommand(), configCommand(), tokenCommand(), apikeyCommand(), auditCommand(), backupCommand(), healthCommand(), stixCommand(), pullCommand(), pushCommand())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
