@@ -331,4 +331,30 @@ func TestPushAndPull(t *testing.T) {
 	if out, err := pull().CombinedOutput(); err != nil || !strings.Contains(string(out), "pulled 0 objects") {
 		t.Fatalf("a third pull: %v\n%s", err, out)
 	}
+
+	// To standard output, and as STIX bundles in a directory.
+	toStdout := exec.Command(taxiihub, "pull", "--url", h.collectionURL, "--out", "-", "--limit", "120")
+	toStdout.Env = env
+	if out, err := toStdout.Output(); err != nil || bytes.Count(out, []byte("\n")) != 300 {
+		t.Fatalf("pull to stdout: %v, %d lines", err, bytes.Count(out, []byte("\n")))
+	}
+	bundles := t.TempDir()
+	toDir := exec.Command(taxiihub, "pull", "--url", h.collectionURL, "--out", bundles, "--limit", "120")
+	toDir.Env = env
+	if out, err := toDir.CombinedOutput(); err != nil {
+		t.Fatalf("pull to a directory: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(bundles, "page-*.json"))
+	inBundles := seen{}
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		b, err := stix.ParseEnvelope(data)
+		if err != nil || !bytes.HasPrefix(data, []byte(`{"type":"bundle","id":"bundle--`)) {
+			t.Fatalf("%s: %v", f, err)
+		}
+		inBundles.add(t, page{Objects: b.Objects})
+	}
+	if len(files) != 3 || len(inBundles) != 300 {
+		t.Fatalf("%d bundles with %d objects", len(files), len(inBundles))
+	}
 }

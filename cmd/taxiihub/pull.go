@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -66,13 +68,15 @@ func (c *taxiiClient) do(ctx context.Context, method, rawURL string, body io.Rea
 }
 
 // pullState is where a pull stands: the X-TAXII-Date-Added-Last of the
-// last page written, and how long the output was then. A pull resumes from
-// it, first cutting the output back to that length, so that every object
-// is written exactly once across runs, however a run ended.
+// last page written, and how long the NDJSON output was then (or how many
+// bundles were written). A pull resumes from it, first cutting the output
+// back to that length (or writing the next bundle again), so that every
+// object is written exactly once across runs, however a run ended.
 type pullState struct {
 	URL    string `json:"url"`
 	After  string `json:"added_after"`
-	Offset int64  `json:"offset"`
+	Offset int64  `json:"offset,omitempty"`
+	Pages  int    `json:"pages,omitempty"`
 }
 
 func pullCommand() *cobra.Command {
@@ -80,7 +84,7 @@ func pullCommand() *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "pull",
-		Short: "Copy a collection's objects from any TAXII 2.1 server to NDJSON, resuming where the last run stopped",
+		Short: "Copy a collection's objects from any TAXII 2.1 server to NDJSON (or STIX bundles in a directory), resuming where the last run stopped",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			token, err := readToken(tokenFile)
@@ -94,25 +98,45 @@ func pullCommand() *cobra.Command {
 			if out == "" {
 				return errors.New("--out is required: a file, or - for standard output")
 			}
+			if info, err := os.Stat(out); err == nil && info.IsDir() {
+				if statePath == "" {
+					statePath = filepath.Join(out, ".pull-state")
+				}
+				return pull(cmd.Context(), client, since, bundleDir(out), statePath, limit, cmd.ErrOrStderr())
+			}
 			if statePath == "" && out != "-" {
 				statePath = out + ".state"
 			}
-			return pull(cmd.Context(), client, since, out, statePath, limit, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			w, err := openNDJSON(out, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			defer w.close()
+			return pull(cmd.Context(), client, since, w, statePath, limit, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&collectionURL, "url", "", "the collection's URL (required), e.g. https://hub.example/election2020/collections/indicators/")
 	f.StringVar(&since, "since", "", "only objects added after this time (RFC 3339), when no state says where to resume")
-	f.StringVar(&out, "out", "", "NDJSON file to append the objects to, one per line, or - for standard output")
-	f.StringVar(&statePath, "state", "", "where the pull stands, to resume from (default: the output file + .state)")
+	f.StringVar(&out, "out", "", "NDJSON file to append the objects to, one per line; - for standard output; or a directory, to write a STIX bundle per page")
+	f.StringVar(&statePath, "state", "", "where the pull stands, to resume from (default: the output file + .state, or the directory's .pull-state)")
 	f.IntVar(&limit, "limit", 1000, "objects per page")
 	f.StringVar(&tokenFile, "token-file", "", "file holding the credential, a token or an API key (else $"+tokenEnv+")")
 	return cmd
 }
 
-// pull copies the collection's objects to out, page by page, recording
-// after each page where it stands.
-func pull(ctx context.Context, c *taxiiClient, since, out, statePath string, limit int, stdout, progress io.Writer) error {
+// pageSink is where a pull writes its pages.
+type pageSink interface {
+	// resume cuts the output back to where st says the pull stands.
+	resume(st *pullState) error
+	// write writes a page's objects durably, and records in st how far
+	// the output now goes.
+	write(objects []json.RawMessage, st *pullState) error
+}
+
+// pull copies the collection's objects to sink, page by page, recording
+// after each page where it stands (in statePath, unless "").
+func pull(ctx context.Context, c *taxiiClient, since string, sink pageSink, statePath string, limit int, progress io.Writer) error {
 	st := pullState{URL: c.collection, After: since}
 	if statePath != "" {
 		data, err := os.ReadFile(statePath)
@@ -125,21 +149,8 @@ func pull(ctx context.Context, c *taxiiClient, since, out, statePath string, lim
 			return err
 		}
 	}
-	w := stdout
-	var file *os.File
-	if out != "-" {
-		var err error
-		if file, err = os.OpenFile(out, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-			return err
-		}
-		defer file.Close()
-		if err := file.Truncate(st.Offset); err != nil { // a page cut short by the last run goes
-			return err
-		}
-		if _, err := file.Seek(st.Offset, io.SeekStart); err != nil {
-			return err
-		}
-		w = file
+	if err := sink.resume(&st); err != nil {
+		return err
 	}
 	terminal := isTerminal(progress)
 	query := url.Values{"limit": {strconv.Itoa(limit)}}
@@ -157,18 +168,18 @@ func pull(ctx context.Context, c *taxiiClient, since, out, statePath string, lim
 		if err != nil {
 			return err
 		}
-		for _, o := range page.Objects {
-			if _, err := w.Write(append(compact(o), '\n')); err != nil {
+		if len(page.Objects) > 0 {
+			if err := sink.write(page.Objects, &st); err != nil {
+				return err
+			}
+			if last := header.Get("X-TAXII-Date-Added-Last"); last != "" {
+				st.After = last
+			}
+			if err := saveState(statePath, st); err != nil {
 				return err
 			}
 		}
 		total += len(page.Objects)
-		if last := header.Get("X-TAXII-Date-Added-Last"); last != "" && len(page.Objects) > 0 {
-			st.After = last
-		}
-		if err := saveState(file, statePath, &st); err != nil {
-			return err
-		}
 		if terminal {
 			fmt.Fprintf(progress, "\rpulled %d objects", total)
 		}
@@ -194,6 +205,84 @@ func pull(ctx context.Context, c *taxiiClient, since, out, statePath string, lim
 	return nil
 }
 
+// ndjson appends objects, one per line, to a file (or standard output).
+type ndjson struct {
+	w    io.Writer
+	file *os.File // nil for standard output
+}
+
+func openNDJSON(out string, stdout io.Writer) (*ndjson, error) {
+	if out == "-" {
+		return &ndjson{w: stdout}, nil
+	}
+	f, err := os.OpenFile(out, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &ndjson{w: f, file: f}, nil
+}
+
+func (n *ndjson) close() {
+	if n.file != nil {
+		n.file.Close()
+	}
+}
+
+func (n *ndjson) resume(st *pullState) error {
+	if n.file == nil {
+		return nil
+	}
+	if err := n.file.Truncate(st.Offset); err != nil { // a page cut short by the last run goes
+		return err
+	}
+	_, err := n.file.Seek(st.Offset, io.SeekStart)
+	return err
+}
+
+func (n *ndjson) write(objects []json.RawMessage, st *pullState) error {
+	for _, o := range objects {
+		if _, err := n.w.Write(append(compact(o), '\n')); err != nil {
+			return err
+		}
+	}
+	if n.file == nil {
+		return nil
+	}
+	if err := n.file.Sync(); err != nil {
+		return err
+	}
+	offset, err := n.file.Seek(0, io.SeekCurrent)
+	st.Offset = offset
+	return err
+}
+
+// bundleDir writes each page as a STIX bundle, page-000001.json on.
+type bundleDir string
+
+func (d bundleDir) resume(*pullState) error { return nil } // the next page overwrites one a killed run left
+
+func (d bundleDir) write(objects []json.RawMessage, st *pullState) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"type":"bundle","id":"bundle--%s","objects":[`, newUUID())
+	for i, o := range objects {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(compact(o))
+	}
+	b.WriteString("]}\n")
+	st.Pages++
+	return writeFileSynced(filepath.Join(string(d), fmt.Sprintf("page-%06d.json", st.Pages)), b.Bytes())
+}
+
+// newUUID is a random UUIDv4.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
 // compact drops the whitespace of a JSON object, for one line of NDJSON.
 func compact(raw json.RawMessage) []byte {
 	var b bytes.Buffer
@@ -203,22 +292,28 @@ func compact(raw json.RawMessage) []byte {
 	return b.Bytes()
 }
 
-// saveState syncs the output and records, atomically, where the pull stands.
-func saveState(out *os.File, path string, st *pullState) error {
-	if out == nil || path == "" {
+// saveState records, atomically, where the pull stands.
+func saveState(path string, st pullState) error {
+	if path == "" {
 		return nil
 	}
-	if err := out.Sync(); err != nil {
-		return err
-	}
-	offset, err := out.Seek(0, io.SeekCurrent)
+	data, _ := json.Marshal(st)
+	return writeFileSynced(path, data)
+}
+
+// writeFileSynced writes path whole or not at all: a synced temporary file
+// renamed into place.
+func writeFileSynced(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	st.Offset = offset
-	data, _ := json.Marshal(st)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err = errors.Join(err, f.Close()); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
