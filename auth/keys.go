@@ -30,6 +30,20 @@ func ParsePrivateKey(data []byte) (any, error) {
 	return nil, errors.New("not a PKCS #8, EC or RSA private key")
 }
 
+// ParseEd25519PrivateKey reads a PEM private key that must be Ed25519, as
+// the hub's own keys are.
+func ParseEd25519PrivateKey(data []byte) (ed25519.PrivateKey, error) {
+	key, err := ParsePrivateKey(data)
+	if err != nil {
+		return nil, err
+	}
+	priv, ok := key.(ed25519.PrivateKey)
+	if !ok {
+		return nil, errors.New("not an Ed25519 key")
+	}
+	return priv, nil
+}
+
 // parsePublicKey reads a PEM public key and checks that it suits alg.
 func parsePublicKey(data []byte, alg string) (any, error) {
 	block, _ := pem.Decode(data)

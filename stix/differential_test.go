@@ -1,9 +1,7 @@
 package stix
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -23,20 +21,8 @@ func differentialCases(t *testing.T) map[string][]byte {
 		cases[fmt.Sprintf("validateSeeds[%d]", i)] = []byte(s)
 	}
 	files, _ := filepath.Glob("../testdata/bundles/*.json")
-	oasis, _ := filepath.Glob("../../shared/reference/stix2-json-schemas/examples/*.json")
-	more, _ := filepath.Glob("../../shared/reference/stix2-json-schemas/examples/*/*.json")
-	for _, file := range append(append(files, oasis...), more...) {
-		body, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := ParseEnvelope(body)
-		if err != nil {
-			env.Objects = []json.RawMessage{body} // a lone object
-		}
-		for i, raw := range env.Objects {
-			cases[fmt.Sprintf("%s objects[%d]", filepath.Base(file), i)] = raw
-		}
+	for name, raw := range objectsOfFiles(t, append(files, oasisExamples()...)) {
+		cases[name] = raw
 	}
 	return cases
 }

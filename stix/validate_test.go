@@ -179,13 +179,19 @@ func TestValidate_HeaderFields(t *testing.T) {
 	}
 }
 
-func TestValidate_OASISExampleBundles(t *testing.T) {
+// oasisExamples are the OASIS example files, when ../shared is beside
+// this checkout.
+func oasisExamples() []string {
 	files, _ := filepath.Glob("../../shared/reference/stix2-json-schemas/examples/*.json")
 	more, _ := filepath.Glob("../../shared/reference/stix2-json-schemas/examples/*/*.json")
-	files = append(files, more...)
-	if len(files) == 0 {
-		t.Skip("the OASIS examples are not beside this checkout")
-	}
+	return append(files, more...)
+}
+
+// objectsOfFiles reads the objects of bundles (or lone objects), each
+// named "file objects[i]".
+func objectsOfFiles(t *testing.T, files []string) map[string][]byte {
+	t.Helper()
+	objects := map[string][]byte{}
 	for _, file := range files {
 		body, err := os.ReadFile(file)
 		if err != nil {
@@ -196,9 +202,20 @@ func TestValidate_OASISExampleBundles(t *testing.T) {
 			env.Objects = []json.RawMessage{body} // a lone object
 		}
 		for i, raw := range env.Objects {
-			if _, problems := Validate(raw, Options{}); Err(problems) != nil {
-				t.Errorf("%s objects[%d]: %v", filepath.Base(file), i, problems)
-			}
+			objects[fmt.Sprintf("%s objects[%d]", filepath.Base(file), i)] = raw
+		}
+	}
+	return objects
+}
+
+func TestValidate_OASISExampleBundles(t *testing.T) {
+	files := oasisExamples()
+	if len(files) == 0 {
+		t.Skip("the OASIS examples are not beside this checkout")
+	}
+	for name, raw := range objectsOfFiles(t, files) {
+		if _, problems := Validate(raw, Options{}); Err(problems) != nil {
+			t.Errorf("%s: %v", name, problems)
 		}
 	}
 }

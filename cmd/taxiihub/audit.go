@@ -176,13 +176,9 @@ func readPublicKey(path string) (ed25519.PublicKey, error) {
 		}
 		return nil, fmt.Errorf("%s: not an Ed25519 public key", path)
 	}
-	key, err := auth.ParsePrivateKey(data)
+	priv, err := auth.ParseEd25519PrivateKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	priv, ok := key.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
 	}
 	return priv.Public().(ed25519.PublicKey), nil
 }

@@ -30,6 +30,16 @@ type taxiiClient struct {
 	http       *http.Client
 }
 
+// clientFor is the client of collectionURL with the credential of
+// $TAXIIHUB_TOKEN or tokenFile.
+func clientFor(collectionURL, tokenFile string) (*taxiiClient, error) {
+	token, err := readToken(tokenFile)
+	if err != nil {
+		return nil, err
+	}
+	return newTAXIIClient(collectionURL, token)
+}
+
 func newTAXIIClient(collectionURL, credential string) (*taxiiClient, error) {
 	u, err := url.Parse(collectionURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.Contains(u.Path, "/collections/") {
@@ -87,11 +97,7 @@ func pullCommand() *cobra.Command {
 		Short: "Copy a collection's objects from any TAXII 2.1 server to NDJSON (or STIX bundles in a directory), resuming where the last run stopped",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token, err := readToken(tokenFile)
-			if err != nil {
-				return err
-			}
-			client, err := newTAXIIClient(collectionURL, token)
+			client, err := clientFor(collectionURL, tokenFile)
 			if err != nil {
 				return err
 			}

@@ -23,11 +23,7 @@ func pushCommand() *cobra.Command {
 		Short: "Post bundles (or envelopes) to a collection of any TAXII 2.1 server, in envelopes its API root accepts, and print what it stored",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			token, err := readToken(tokenFile)
-			if err != nil {
-				return err
-			}
-			client, err := newTAXIIClient(collectionURL, token)
+			client, err := clientFor(collectionURL, tokenFile)
 			if err != nil {
 				return err
 			}

@@ -105,13 +105,9 @@ func signingKey(path string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}
-	signer, err := auth.ParsePrivateKey(data)
+	key, err := auth.ParseEd25519PrivateKey(data)
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", path, err)
-	}
-	key, ok := signer.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("key %s: not an Ed25519 key", path)
 	}
 	return key, nil
 }
