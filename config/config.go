@@ -222,12 +222,19 @@ const (
 )
 
 // Load reads, decodes and validates the config file at path.
+// Relative paths in it (data_dir, the tls files, public_key_file,
+// audit.witness_file) are taken relative to the file's directory, not to
+// wherever the command runs.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Parse(data)
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parse(data, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -235,8 +242,11 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes a config strictly (unknown keys are errors), applies
-// defaults and validates it.
-func Parse(data []byte) (*Config, error) {
+// defaults and validates it. Relative paths stay relative to the working
+// directory.
+func Parse(data []byte) (*Config, error) { return parse(data, "") }
+
+func parse(data []byte, dir string) (*Config, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -244,10 +254,28 @@ func Parse(data []byte) (*Config, error) {
 		return nil, yamlError(err)
 	}
 	cfg.applyDefaults()
+	if dir != "" {
+		cfg.resolvePaths(dir)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// resolvePaths makes the config's relative file paths relative to dir.
+func (c *Config) resolvePaths(dir string) {
+	paths := []*string{&c.DataDir, &c.TLS.Cert, &c.TLS.Key, &c.TLS.ClientCA, &c.Audit.WitnessFile}
+	for i := range c.Organizations {
+		for j := range c.Organizations[i].Keys {
+			paths = append(paths, &c.Organizations[i].Keys[j].PublicKeyFile)
+		}
+	}
+	for _, p := range paths {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
 }
 
 // yamlError turns yaml.v3's multi-line errors into one line.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 )
 
@@ -20,7 +19,7 @@ func configCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := auth.New(cfg, nil); err != nil { // reads the organizations' keys
+			if _, err := checkFiles(cfg); err != nil { // what serve loads: keys, certificates, CAs
 				return fmt.Errorf("%s: %w", configPath, err)
 			}
 			collections := 0

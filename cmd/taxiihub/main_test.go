@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/taxiihub/taxiihub/auth"
+	"github.com/taxiihub/taxiihub/internal/datadir"
 )
 
 // writeConfig writes testdata/hub.yaml with its data_dir and listen address
@@ -34,6 +35,12 @@ func writeConfig(t *testing.T, dir string) string {
 	cfg = strings.Replace(cfg, "listen: 127.0.0.1:8080", "listen: 127.0.0.1:0", 1)
 	path := filepath.Join(dir, "hub.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// As a hub that has started once: its token key exists.
+	if data, _, err := datadir.Prepare(filepath.Join(dir, "data")); err != nil {
+		t.Fatal(err)
+	} else if _, err := data.HubKey(); err != nil {
 		t.Fatal(err)
 	}
 	return path

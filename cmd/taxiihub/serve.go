@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/tls"
@@ -12,6 +13,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -47,29 +51,50 @@ func serveCommand() *cobra.Command {
 }
 
 // serve runs the hub until ctx is cancelled, reloading its config on SIGHUP.
+// Everything the config names is loaded and checked (checkFiles) before
+// anything is created in data_dir.
 func serve(ctx context.Context, configPath string, cfg *config.Config, log *slog.Logger) error {
+	tlsConfig, err := checkFiles(cfg)
+	if err != nil {
+		return err
+	}
 	h, err := openHub(cfg, log)
 	if err != nil {
 		return err
 	}
 	defer h.close()
+	h.tls.Store(tlsConfig)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			if err := h.reload(configPath); err != nil {
+			changes, err := h.reload(configPath)
+			if err != nil {
 				log.Error("config reload refused; the previous config stays in force", "err", err)
 				continue
 			}
-			log.Info("config reloaded", "config", configPath)
+			log.Info("config reloaded", "config", configPath, "changes", changes)
 		}
 	}()
-	tlsConfig, err := serverTLS(cfg.TLS)
-	if err != nil {
-		return err
+	var listenTLS *tls.Config
+	if tlsConfig != nil {
+		// Each handshake takes the TLS material in force: a reload can
+		// renew the certificate without a restart.
+		listenTLS = &tls.Config{MinVersion: tls.VersionTLS12, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return h.tls.Load(), nil }}
 	}
-	return listenAndServe(ctx, cfg.Listen, tlsConfig, h, log, nil)
+	return listenAndServe(ctx, cfg.Listen, listenTLS, h, log, nil)
+}
+
+// checkFiles loads everything a config names outside itself, as serve
+// needs it: the organizations' public keys, and the TLS certificate, key
+// and client CAs (returned as the server's TLS configuration, nil for plain
+// HTTP). Errors name the file. config check runs it too.
+func checkFiles(cfg *config.Config) (*tls.Config, error) {
+	if _, err := auth.New(cfg, nil); err != nil {
+		return nil, err
+	}
+	return serverTLS(cfg.TLS)
 }
 
 // serverTLS builds the TLS configuration of cfg, nil for plain HTTP.
@@ -81,7 +106,7 @@ func serverTLS(cfg config.TLS) (*tls.Config, error) {
 	}
 	cert, err := tls.LoadX509KeyPair(cfg.Cert, cfg.Key)
 	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
+		return nil, fmt.Errorf("tls.cert %s, tls.key %s: %w", cfg.Cert, cfg.Key, err)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	if cfg.ClientCA != "" {
@@ -108,6 +133,7 @@ type hub struct {
 	store   *boltstore.Store
 	witness *audit.Witness // nil without one
 	config  *atomic.Pointer[config.Config]
+	tls     atomic.Pointer[tls.Config] // the TLS material in force; nil for plain HTTP
 	hubKey  ed25519.PublicKey
 	dataDir string
 }
@@ -187,23 +213,98 @@ func (h *hub) close() error {
 	return err
 }
 
-// reload reads the config again and puts it in force, unless it is invalid.
-// Settings fixed at start (listen, data_dir) keep their old values.
-func (h *hub) reload(configPath string) error {
+// reload reads the config again and puts it in force, unless it is invalid
+// or names files that cannot be loaded; it says what changed. Settings
+// fixed at start (listen, data_dir, TLS on or off) keep their old values.
+func (h *hub) reload(configPath string) (string, error) {
 	cfg, err := config.Load(configPath)
 	if err != nil {
-		return err
+		return "", err
 	}
+	old := h.config.Load()
 	if cfg.DataDir != h.dataDir {
-		return fmt.Errorf("data_dir changed from %s to %s: restart the hub to move it", h.dataDir, cfg.DataDir)
+		return "", fmt.Errorf("data_dir changed from %s to %s: restart the hub to move it", h.dataDir, cfg.DataDir)
+	}
+	if (cfg.TLS.Cert == "") != (old.TLS.Cert == "") {
+		return "", errors.New("tls: turning TLS on or off needs a restart")
+	}
+	tlsConfig, err := serverTLS(cfg.TLS)
+	if err != nil {
+		return "", err
 	}
 	authority, err := auth.New(cfg, h.hubKey)
 	if err != nil {
-		return err
+		return "", err
 	}
 	h.Reload(cfg, authority, authority)
 	h.config.Store(cfg)
-	return nil
+	if tlsConfig != nil {
+		h.tls.Store(tlsConfig)
+	}
+	return describeChanges(old, cfg), nil
+}
+
+// describeChanges says, in one line, what a reload changed of what
+// operators and auditors care about.
+func describeChanges(old, cfg *config.Config) string {
+	var changes []string
+	diff := func(what string, before, after []string) {
+		added, removed := setDiff(after, before), setDiff(before, after)
+		if len(added) > 0 {
+			changes = append(changes, what+" added: "+strings.Join(added, ", "))
+		}
+		if len(removed) > 0 {
+			changes = append(changes, what+" removed: "+strings.Join(removed, ", "))
+		}
+	}
+	orgs := func(c *config.Config) (ids, keys, apiKeys []string) {
+		for _, o := range c.Organizations {
+			ids = append(ids, o.ID)
+			for _, k := range o.Keys {
+				keys = append(keys, k.KID+" ("+o.ID+", "+strings.Join(k.Roles, ",")+")")
+			}
+			for _, k := range o.APIKeys {
+				apiKeys = append(apiKeys, o.ID+"/"+k.Name+" ("+strings.Join(k.Roles, ",")+")")
+			}
+		}
+		return ids, keys, apiKeys
+	}
+	collections := func(c *config.Config) (out []string) {
+		for _, r := range c.APIRoots {
+			for _, col := range r.Collections {
+				out = append(out, fmt.Sprintf("%s/%s (read %s; write %s; max_tlp %s)", r.Path, cmp.Or(col.Alias, col.ID), strings.Join(col.Read, ","), strings.Join(col.Write, ","), cmp.Or(col.MaxTLP, "none")))
+			}
+		}
+		return out
+	}
+	oldIDs, oldKeys, oldAPIKeys := orgs(old)
+	ids, keys, apiKeys := orgs(cfg)
+	diff("organizations", oldIDs, ids)
+	diff("organization keys", oldKeys, keys)
+	diff("API keys", oldAPIKeys, apiKeys)
+	diff("collections", collections(old), collections(cfg))
+	diff("revoked tokens", old.Auth.Revoked, cfg.Auth.Revoked)
+	if !reflect.DeepEqual(cfg.TLS, old.TLS) {
+		changes = append(changes, "TLS settings changed")
+	}
+	if cfg.TLS.Cert != "" {
+		changes = append(changes, "TLS certificate reloaded")
+	}
+	if len(changes) == 0 {
+		return "none"
+	}
+	return strings.Join(changes, "; ")
+}
+
+// setDiff is what a holds that b does not.
+func setDiff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func warnIfOpen(cfg *config.Config, log *slog.Logger) {

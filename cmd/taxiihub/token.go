@@ -75,11 +75,7 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 		if kid != "" {
 			return "", fmt.Errorf("--kid needs --key")
 		}
-		dir, _, err := datadir.Prepare(cfg.DataDir)
-		if err != nil {
-			return "", err
-		}
-		key, err := dir.HubKey()
+		key, err := datadir.Dir(cfg.DataDir).ExistingHubKey()
 		if err != nil {
 			return "", err
 		}

@@ -51,8 +51,22 @@ func Prepare(path string) (d Dir, loosened bool, err error) {
 // File is the path of one of the directory's files.
 func (d Dir) File(name string) string { return filepath.Join(string(d), name) }
 
-// HubKey is the token-signing key, made on first use.
+// HubKey is the token-signing key, made on first use (serve and demo only).
 func (d Dir) HubKey() (ed25519.PrivateKey, error) { return signingKey(d.File(HubKeyFile)) }
+
+// ExistingHubKey is the token-signing key of a hub that has started once.
+// Commands other than serve and demo use it: a key they made would sign
+// tokens the hub refuses. The error names the absolute path looked in.
+func (d Dir) ExistingHubKey() (ed25519.PrivateKey, error) {
+	path, err := filepath.Abs(d.File(HubKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no hub key at %s: start the hub once (serve or demo) to make it, or give the --config of the hub that has it", path)
+	}
+	return signingKey(path)
+}
 
 // AuditKey is the audit log's signing key, made on first use.
 func (d Dir) AuditKey() (ed25519.PrivateKey, error) { return signingKey(d.File(AuditKeyFile)) }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/taxiihub/taxiihub/internal/datadir"
+)
+
+// Only serve and demo make keys: token issue run from another directory
+// finds the hub's key through the config's directory, and, when the hub has
+// none yet, fails naming where it looked, creating nothing.
+func TestOperator_TokenIssueFindsTheHubsKeyOrSaysWhere(t *testing.T) {
+	_, bin := buildBinary(t)
+	hubDir := t.TempDir()
+	sample, _ := os.ReadFile("../../testdata/hub.yaml") // data_dir: ./data, relative
+	os.WriteFile(filepath.Join(hubDir, "hub.yaml"), sample, 0o600)
+	elsewhere := t.TempDir()
+	issue := func() ([]byte, error) {
+		cmd := exec.Command(bin, "token", "issue", "--config", filepath.Join(hubDir, "hub.yaml"), "--org", "fbi", "--sub", "s", "--roles", "read")
+		cmd.Dir = elsewhere
+		return cmd.Output()
+	}
+	if out, err := issue(); err == nil || !strings.Contains(string(out)+errText(err), filepath.Join(hubDir, "data", "hub.key")) {
+		t.Fatalf("before the hub ever started: %v %s", err, out)
+	}
+	for _, dir := range []string{filepath.Join(elsewhere, "data"), filepath.Join(hubDir, "data", "hub.key")} {
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("%s was created", dir)
+		}
+	}
+	data, _, _ := datadir.Prepare(filepath.Join(hubDir, "data")) // as serve does at its first start
+	key, _ := data.HubKey()
+	out, err := issue()
+	if err != nil {
+		t.Fatalf("%v", errText(err))
+	}
+	if _, err := jwt.Parse(strings.TrimSpace(string(out)), func(*jwt.Token) (any, error) { return key.Public().(ed25519.PublicKey), nil }, jwt.WithAudience("taxiihub-election2020")); err != nil {
+		t.Fatalf("the token is not signed with the hub's key: %v", err)
+	}
+}
+
+func errText(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return string(ee.Stderr)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// config check loads what serve loads, and serve checks it before it
+// creates anything in data_dir.
+func TestOperator_ConfigCheckLoadsWhatServeLoads(t *testing.T) {
+	dir := t.TempDir()
+	ca := newTestCA(t, "Hub CA")
+	_, certPEM, keyPEM := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "hub"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}})
+	_, otherCert, _ := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "other"}})
+	files := map[string][]byte{"hub.crt": certPEM, "hub.key.pem": keyPEM, "other.crt": otherCert, "ca.pem": ca.pem}
+	for name, data := range files {
+		os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	sample, _ := os.ReadFile("../../testdata/hub.yaml")
+	for name, tt := range map[string]struct{ tls, want string }{
+		"a missing certificate":                   {"tls: {cert: nope.crt, key: hub.key.pem}", filepath.Join(dir, "nope.crt")},
+		"a certificate and key that do not match": {"tls: {cert: other.crt, key: hub.key.pem}", "private key does not match"},
+		"a missing client CA":                     {"tls: {cert: hub.crt, key: hub.key.pem, client_ca: nope-ca.pem}", "tls.client_ca"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfgPath := filepath.Join(dir, "hub.yaml")
+			os.WriteFile(cfgPath, []byte(strings.Replace(string(sample), "auth:\n", tt.tls+"\nauth:\n", 1)), 0o600)
+			err := run(context.Background(), []string{"config", "check", "--config", cfgPath}, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("config check: %v, want %q", err, tt.want)
+			}
+			err = run(context.Background(), []string{"serve", "--config", cfgPath}, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("serve: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+				t.Fatal("serve created data_dir before refusing its config")
+			}
+		})
+	}
+}
+
+// SIGHUP renews the certificate without a restart, refuses a config whose
+// certificate cannot be loaded (the old one stays), and logs what changed.
+func TestOperator_ReloadRenewsTheCertificate(t *testing.T) {
+	dir, bin := buildBinary(t)
+	ca := newTestCA(t, "Hub CA")
+	issueCert := func(cn string) {
+		_, certPEM, keyPEM := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: cn}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}})
+		os.WriteFile(filepath.Join(dir, "hub.crt"), certPEM, 0o600)
+		os.WriteFile(filepath.Join(dir, "hub.key.pem"), keyPEM, 0o600)
+	}
+	issueCert("first")
+	cfgPath := writeConfig(t, dir)
+	text, _ := os.ReadFile(cfgPath)
+	withTLS := strings.Replace(string(text), "auth:\n", "tls: {cert: hub.crt, key: hub.key.pem}\nauth:\n", 1)
+	os.WriteFile(cfgPath, []byte(withTLS), 0o600)
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	logs := make(chan string, 100)
+	base := waitForURLLogging(t, stderr, logs)
+	served := func() string {
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(base, "https://"), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
+	}
+	waitLog := func(words string) string {
+		t.Helper()
+		for deadline := time.After(10 * time.Second); ; {
+			select {
+			case line := <-logs:
+				if strings.Contains(line, words) {
+					return line
+				}
+			case <-deadline:
+				t.Fatalf("the log never said %q", words)
+			}
+		}
+	}
+	if got := served(); got != "first" {
+		t.Fatalf("serving %q", got)
+	}
+	issueCert("renewed")
+	os.WriteFile(cfgPath, []byte(strings.Replace(withTLS, "revoked: []", "revoked: [leaked-jti]", 1)), 0o600)
+	cmd.Process.Signal(syscall.SIGHUP)
+	if line := waitLog("config reloaded"); !strings.Contains(line, "revoked tokens added: leaked-jti") || !strings.Contains(line, "TLS certificate reloaded") {
+		t.Fatalf("the reload line does not say what changed: %s", line)
+	}
+	if got := served(); got != "renewed" {
+		t.Fatalf("after the reload, serving %q", got)
+	}
+	os.WriteFile(cfgPath, []byte(strings.Replace(withTLS, "cert: hub.crt", "cert: gone.crt", 1)), 0o600)
+	cmd.Process.Signal(syscall.SIGHUP)
+	if line := waitLog("config reload refused"); !bytes.Contains([]byte(line), []byte("gone.crt")) {
+		t.Fatalf("the refusal does not name the file: %s", line)
+	}
+	if got := served(); got != "renewed" {
+		t.Fatalf("after a refused reload, serving %q", got)
+	}
+}
