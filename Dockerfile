@@ -3,8 +3,9 @@
 #   docker run -p 8080:8080 -v taxiihub-data:/var/lib/taxiihub \
 #     -v $PWD/hub.yaml:/etc/taxiihub/hub.yaml:ro taxiihub
 # The config must listen on 0.0.0.0:8080 to be reachable from outside the
-# container, with tls (or insecure_http: true behind a TLS proxy), and keep
-# data_dir under /var/lib/taxiihub.
+# container, with tls (or insecure_http: true behind a TLS proxy), and set
+# data_dir: /var/lib/taxiihub (relative paths in a config resolve against
+# the config file's directory, here /etc/taxiihub).
 
 FROM golang:1.26 AS build
 WORKDIR /src
@@ -13,7 +14,7 @@ RUN go mod download
 COPY . .
 # The build command; cmd/taxiihub's TestDockerfile runs this very line.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags=-s -o /out/taxiihub ./cmd/taxiihub
-RUN mkdir -p /out/data /out/etc && cp testdata/hub.yaml /out/etc/hub.yaml
+RUN mkdir -p /out/data /out/etc && sed 's#^data_dir: .*#data_dir: /var/lib/taxiihub#' testdata/hub.yaml > /out/etc/hub.yaml
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
