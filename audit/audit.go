@@ -53,6 +53,12 @@ type Record struct {
 	Action          string `json:"action"`
 	Status          int    `json:"status"`
 	Reason          string `json:"reason,omitempty"`
+	// A failed authentication: the principal the credentials claimed (an
+	// API key's org/name, a token's kid and sub, a certificate's subject)
+	// and the organization it claims, so that attacks on one member's
+	// credentials can be found.
+	Claimed    string `json:"claimed,omitempty"`
+	ClaimedOrg string `json:"claimed_org,omitempty"`
 
 	// Writes: the object versions stored, already there, and refused.
 	Stored    []ObjectVersion `json:"stored,omitempty"`
@@ -99,6 +105,7 @@ func (r *Record) Bound() {
 		{&r.RequestID, 64}, {&r.ClientRequestID, 64}, {&r.Org, 64}, {&r.Subject, 256}, {&r.TokenID, 128},
 		{&r.AuthMethod, 16}, {&r.RemoteAddr, 64}, {&r.UserAgent, 256}, {&r.Method, 16}, {&r.Path, MaxField},
 		{&r.APIRoot, 256}, {&r.Collection, 256}, {&r.Action, 16}, {&r.Reason, MaxField},
+		{&r.Claimed, 256}, {&r.ClaimedOrg, 64},
 	} {
 		*f.s = cut(*f.s, f.n)
 	}
@@ -266,6 +273,10 @@ func (a Anchor) verifiedBy(keys []ed25519.PublicKey) bool {
 // ErrTampered is wrapped by every verification failure.
 var ErrTampered = errors.New("the audit log has been tampered with")
 
+// ErrWrongKeyOrTampered is wrapped by a signature that does not verify:
+// the keys given may not be the ones that signed, or the log was altered.
+var ErrWrongKeyOrTampered = fmt.Errorf("%w, or the keys given are not the audit log's", ErrTampered)
+
 // Log is the audit log as verification reads it: records and checkpoints in
 // ascending sequence order, and the anchor if records were pruned.
 type Log interface {
@@ -326,7 +337,7 @@ func Verify(log Log, opts VerifyOptions) (Result, error) {
 	var checkpoints []Checkpoint
 	if err := log.Checkpoints(func(c Checkpoint) error {
 		if !c.verifiedBy(opts.Keys, opts.LegacyKey) {
-			return fmt.Errorf("%w: checkpoint %d (%s) has an invalid signature, or one by a key not given", ErrTampered, c.Seq, c.Kind)
+			return fmt.Errorf("%w: checkpoint %d (%s) has an invalid signature: a wrong key, or tampering", ErrWrongKeyOrTampered, c.Seq, c.Kind)
 		}
 		if n := len(checkpoints); c.Key != "" && (n == 0 && c.Prev != "" || n > 0 && c.Prev != checkpoints[n-1].Digest()) {
 			return fmt.Errorf("%w: checkpoint %d does not follow the checkpoint before it (one was removed or replaced)", ErrTampered, c.Seq)

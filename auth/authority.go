@@ -138,7 +138,8 @@ func (a *Authority) verifyAPIKey(user, secret string, gate Gate) (Principal, err
 	passed := checkAPIKey(hash, secret) && key != nil
 	done(passed)
 	if !passed {
-		return Principal{}, refuse("api_key", "unknown API key or wrong secret (the user is org/keyname)")
+		return Principal{}, &Refusal{Reason: "api_key", Message: "unknown API key or wrong secret (the user is org/keyname)",
+			Claimed: "api-key " + truncate(name, 128), ClaimedOrg: truncate(orgID, 64)}
 	}
 	p := Principal{Org: orgID, Subject: apiKeySubject + key.Name, Roles: key.Roles, Method: MethodAPIKey}
 	a.remember(sum, p, time.Time{})
@@ -209,7 +210,8 @@ func (a *Authority) fromCertificate(cert *x509.Certificate) (Principal, error) {
 			return Principal{Org: cc.Org, Subject: subject, Roles: cc.Roles, Method: MethodMTLS}, nil
 		}
 	}
-	return Principal{}, refuse("client_certificate", "client certificate %q is not registered with any organization", cert.Subject.String())
+	return Principal{}, &Refusal{Reason: "client_certificate", Message: fmt.Sprintf("client certificate %q is not registered with any organization", truncate(cert.Subject.String(), maxShown)),
+		Claimed: "certificate " + truncate(cert.Subject.String(), 200)}
 }
 
 // Challenges implements Authenticator.

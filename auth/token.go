@@ -78,6 +78,10 @@ func IssueToken(req TokenRequest, key crypto.Signer, kid string) (string, error)
 type Refusal struct {
 	Reason  string // e.g. expired, signature, unknown_key
 	Message string
+	// Claimed is the principal the credentials claimed, unverified (an API
+	// key's org/name, "kid <kid>, sub <sub>", a certificate's subject), and
+	// ClaimedOrg its organization: for the audit log, never for access.
+	Claimed, ClaimedOrg string
 }
 
 func (r *Refusal) Error() string { return ErrUnauthenticated.Error() + ": " + r.Message }
@@ -110,6 +114,32 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// claimedBy reads, without trusting them, who a refused token claims to
+// be: its kid and sub, and the organization of its key or, for the hub's
+// key, its org claim.
+func (a *Authority) claimedBy(raw string) (claimed, org string) {
+	head, payload, _ := strings.Cut(raw, ".")
+	payload, _, _ = strings.Cut(payload, ".")
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	var c struct {
+		Sub string `json:"sub"`
+		Org string `json:"org"`
+	}
+	if data, err := base64.RawURLEncoding.DecodeString(head); err == nil {
+		json.Unmarshal(data, &h)
+	}
+	if data, err := base64.RawURLEncoding.DecodeString(payload); err == nil {
+		json.Unmarshal(data, &c)
+	}
+	org = c.Org
+	if k, ok := a.orgKeys[h.Kid]; ok {
+		org = k.org
+	}
+	return truncate("kid "+h.Kid+", sub "+c.Sub, 256), truncate(org, 64)
 }
 
 // tokenHeader reads a JWT's header without trusting it: it only picks the
@@ -149,6 +179,10 @@ func (a *Authority) verifyToken(raw string) (Principal, error) {
 	}
 	p, expires, err := a.checkToken(raw)
 	if err != nil {
+		var r *Refusal
+		if errors.As(err, &r) {
+			r.Claimed, r.ClaimedOrg = a.claimedBy(raw)
+		}
 		return Principal{}, err
 	}
 	a.remember(sum, p, expires.Add(a.cfg.Auth.Leeway))

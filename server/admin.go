@@ -24,8 +24,10 @@ type auditQuery struct {
 	since, until                     time.Time
 }
 
+// matches reports whether r passes the filters. org matches a record of
+// the organization, and a failed attempt on its credentials.
 func (q auditQuery) matches(r audit.Record) bool {
-	return (q.org == "" || r.Org == q.org) &&
+	return (q.org == "" || r.Org == q.org || r.ClaimedOrg == q.org) &&
 		(q.subject == "" || r.Subject == q.subject) &&
 		(q.collection == "" || r.Collection == q.collection) &&
 		(q.action == "" || r.Action == q.action) &&
@@ -70,6 +72,17 @@ func (s *Server) parseAuditQuery(c echo.Context) (auditQuery, map[string]string,
 		}
 	}
 	q := auditQuery{org: filters["org"], subject: filters["subject"], collection: filters["collection"], action: filters["action"]}
+	cfg := s.config(c)
+	if q.org != "" && cfg.Organization(q.org) == nil {
+		return q, nil, 0, 0, newError(http.StatusBadRequest, "org: no organization %q in the config", q.org)
+	}
+	if q.collection != "" {
+		col := cfg.Collection(q.collection) // by id, in any case, or by alias
+		if col == nil {
+			return q, nil, 0, 0, newError(http.StatusBadRequest, "collection: no collection %q (give its id or alias)", q.collection)
+		}
+		q.collection = col.ID
+	}
 	if v := filters["status"]; v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 100 || n > 599 {
@@ -123,13 +136,23 @@ func (s *Server) getAudit(c echo.Context) error {
 		res := c.Response()
 		res.Header().Set(echo.HeaderContentType, mediaNDJSON)
 		res.WriteHeader(http.StatusOK)
-		enc := json.NewEncoder(res)
-		return s.store.AuditRecords(ctx, from, func(r audit.Record) error {
+		// Every matching record, or the first limit of them when the
+		// request gives one.
+		enc, written := json.NewEncoder(res), 0
+		err := s.store.AuditRecords(ctx, from, func(r audit.Record) error {
 			if !q.matches(r) {
 				return nil
 			}
+			if c.QueryParam("limit") != "" && written == limit {
+				return errPageFull
+			}
+			written++
 			return enc.Encode(r)
 		})
+		if errors.Is(err, errPageFull) {
+			return nil
+		}
+		return err
 	}
 	page := auditPage{Records: []audit.Record{}}
 	err = s.store.AuditRecords(ctx, from, func(r audit.Record) error {

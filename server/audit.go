@@ -30,6 +30,8 @@ type requestAudit struct {
 	// Reads: what was returned.
 	returned    int
 	first, last time.Time
+	// A failed authentication: who the credentials claimed to be.
+	claimed, claimedOrg string
 }
 
 func auditOf(c echo.Context) *requestAudit {
@@ -128,10 +130,17 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 		Action:          actionOf(c),
 		Status:          status,
 		Reason:          reason,
+		Claimed:         n.claimed,
+		ClaimedOrg:      n.claimedOrg,
 		Returned:        n.returned,
 	}
-	if rec.Collection == "" {
+	if rec.Collection == "" { // not resolved (a refused request): by id if it names one
 		rec.Collection = c.Param("collection")
+		if root, ok := s.config(c).APIRoot(c.Param("root")); ok {
+			if col, ok := root.Collection(rec.Collection); ok {
+				rec.Collection = col.ID
+			}
+		}
 	}
 	if !n.first.IsZero() {
 		rec.AddedFirst, rec.AddedLast = &n.first, &n.last

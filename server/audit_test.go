@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/store"
@@ -230,5 +231,49 @@ func TestAudit_AFailureMidAnswerIsAnErrorNotATruncatedAnswer(t *testing.T) {
 	errorBody(t, res, http.StatusInternalServerError)
 	if strings.Contains(string(res.body), ind1) || res.header.Get("X-TAXII-Date-Added-First") != "" {
 		t.Fatalf("a failed answer leaked its partial body or headers: %v %s", res.header, res.body)
+	}
+}
+
+// What an auditor asks for, the audit API finds: a collection by alias,
+// failed attempts on a member's credentials, an export of a few records;
+// and what it cannot know it says so (400), instead of an empty answer.
+func TestAudit_AuditorsFindWhatTheyLookFor(t *testing.T) {
+	keys := newOrgKeys(t)
+	h := newHub(t, withTokens(keys))
+	auditor := hubToken(t, h, "oversight", "audit")
+	fbi := hubToken(t, h, "fbi", "read")
+	h.get(objectsPath, fbi...)
+	h.get(root+"collections/indicators/objects/", fbi...)
+	// Attacks on FBI's credentials: a wrong API key secret, a forged token
+	// under FBI's key id.
+	h.get(objectsPath, basicAuth("fbi/sentinel", "guess")...)
+	h.get(objectsPath, bearer(sign(t, jwt.SigningMethodES256, "fbi-2026", claims("fbi", func(c jwt.MapClaims) { c["iss"], c["sub"] = "fbi", "mallory" }), keys.dhsEC))...)
+
+	records := func(query string) []audit.Record {
+		t.Helper()
+		var page auditPage
+		res := h.get("/admin/audit?"+query, auditor...)
+		if res.status != http.StatusOK {
+			t.Fatalf("%s = %d %s", query, res.status, res.body)
+		}
+		res.json(t, &page)
+		return page.Records
+	}
+	if byAlias, byID := records("collection=indicators&action=read&status=200"), records("collection="+indicatorsID+"&action=read&status=200"); len(byAlias) != 2 || len(byID) != 2 {
+		t.Fatalf("reads of the collection by alias %d, by id %d; want 2", len(byAlias), len(byID))
+	}
+	var attacks []string
+	for _, r := range records("org=fbi&status=401") {
+		attacks = append(attacks, r.Claimed)
+	}
+	if len(attacks) != 2 || attacks[0] != "api-key fbi/sentinel" || attacks[1] != "kid fbi-2026, sub mallory" {
+		t.Fatalf("failed attempts on FBI's credentials: %q", attacks)
+	}
+	for _, query := range []string{"org=kgb", "collection=no-such-collection"} {
+		errorBody(t, h.get("/admin/audit?"+query, auditor...), http.StatusBadRequest)
+	}
+	res := h.get("/admin/audit?limit=3", append([]string{"Accept", "application/x-ndjson"}, auditor...)...)
+	if lines := strings.Count(string(res.body), "\n"); res.status != http.StatusOK || lines != 3 {
+		t.Fatalf("an export with limit=3: %d, %d lines", res.status, lines)
 	}
 }

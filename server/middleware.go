@@ -39,6 +39,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if err != nil {
 			s.metrics.authRefused(err)
+			if r := (*auth.Refusal)(nil); errors.As(err, &r) {
+				auditOf(c).claimed, auditOf(c).claimedOrg = r.Claimed, r.ClaimedOrg
+			}
 			e := newError(http.StatusUnauthorized, "%v", err)
 			if !errors.Is(err, auth.ErrUnauthenticated) {
 				e.description = "the credentials could not be checked"

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/taxiihub/taxiihub/audit"
@@ -82,6 +83,9 @@ func auditVerifyCommand() *cobra.Command {
 			}
 			defer st.Close()
 			res, err := audit.Verify(store.AuditLog(context.Background(), st), opts)
+			if errors.Is(err, audit.ErrWrongKeyOrTampered) {
+				return fmt.Errorf("%w (keys tried: %s; the audit key's public key is what taxiihub audit key prints)", err, strings.Join(append(keyPaths, legacyPath), ", "))
+			}
 			if err != nil {
 				return err
 			}
