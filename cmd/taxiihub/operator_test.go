@@ -166,3 +166,47 @@ func TestOperator_ReloadRenewsTheCertificate(t *testing.T) {
 		t.Fatalf("after a refused reload, serving %q", got)
 	}
 }
+
+// token issue says what revoking the token needs; token inspect shows a
+// token and whether the hub takes it; token revoke edits the config safely,
+// and after a reload the token is refused; apikey new checks the config.
+func TestOperator_TokenLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir)
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"token", "issue", "--config", cfgPath, "--org", "fbi", "--sub", "liaison1", "--roles", "read"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(out.String())
+	c, err := readClaims(token)
+	if err != nil || !strings.Contains(errOut.String(), "jti "+c.ID+", expires ") {
+		t.Fatalf("token issue's stderr: %q, %v", errOut.String(), err)
+	}
+	inspect := func() (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"token", "inspect", "--config", cfgPath, token}, &out, io.Discard)
+		return out.String(), err
+	}
+	if text, err := inspect(); err != nil || !strings.Contains(text, "sub liaison1, org fbi, roles read, jti "+c.ID) || !strings.Contains(text, "the hub accepts it") {
+		t.Fatalf("inspect: %q, %v", text, err)
+	}
+	before, _ := os.ReadFile(cfgPath)
+	if err := run(context.Background(), []string{"token", "revoke", "--config", cfgPath, c.ID}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(cfgPath)
+	if !strings.Contains(string(after), "# The election-threat sharing hub") || !strings.Contains(string(after), "- "+c.ID) || len(after) < len(before) {
+		t.Fatalf("the revoked config lost its comments or the id:\n%s", after)
+	}
+	if _, err := inspect(); err == nil || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("inspect after revoke: %v", err)
+	}
+	for _, args := range [][]string{
+		{"apikey", "new", "--config", cfgPath, "--org", "kgb", "--name", "k"},
+		{"token", "revoke", "--config", cfgPath, ""},
+	} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v was accepted", args)
+		}
+	}
+}

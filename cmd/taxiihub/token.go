@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto"
 	"fmt"
 	"os"
@@ -8,14 +9,21 @@ import (
 	"strings"
 	"time"
 
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"github.com/spf13/cobra"
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
 	"github.com/taxiihub/taxiihub/internal/datadir"
+	"go.yaml.in/yaml/v3"
+	"io"
+	"net/http"
 )
 
 func tokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Issue access tokens"}
+	cmd := &cobra.Command{Use: "token", Short: "Issue, inspect and revoke access tokens"}
 	var configPath, org, sub, roles, keyPath, kid string
 	var ttl time.Duration
 	issue := &cobra.Command{
@@ -36,6 +44,10 @@ func tokenCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), token)
+			// What revoking it and planning its renewal need, apart from
+			// the token a script captures.
+			c, _ := readClaims(token)
+			fmt.Fprintf(cmd.ErrOrStderr(), "jti %s, expires %s (revoke with: taxiihub token revoke --config %s %s)\n", c.ID, c.expires(), configPath, c.ID)
 			return nil
 		},
 	}
@@ -47,7 +59,7 @@ func tokenCommand() *cobra.Command {
 	f.DurationVar(&ttl, "ttl", 8*time.Hour, "lifetime, at most the config's max_token_ttl")
 	f.StringVar(&keyPath, "key", "", "sign with this organization private key (PEM) instead of the hub's key")
 	f.StringVar(&kid, "kid", "", "with --key: the key id the organization registered")
-	cmd.AddCommand(issue)
+	cmd.AddCommand(issue, tokenInspectCommand(), tokenRevokeCommand())
 	return cmd
 }
 
@@ -107,8 +119,8 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 }
 
 func apikeyCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "apikey", Short: "Make API keys for clients that can only send Basic auth"}
-	var org, name, roles string
+	cmd := &cobra.Command{Use: "apikey", Short: "Make API keys: static credentials for clients without tokens (bearer or Basic)"}
+	var configPath, org, name, roles string
 	newKey := &cobra.Command{
 		Use:   "new",
 		Short: "Print a fresh API key secret (once) and the config entry that holds its hash",
@@ -120,6 +132,19 @@ func apikeyCommand() *cobra.Command {
 			}
 			if !config.ValidID(org) || !config.ValidID(name) {
 				return fmt.Errorf("--org and --name are required: lowercase letters, digits, '_' or '-'")
+			}
+			if configPath != "" {
+				cfg, err := config.Load(configPath)
+				if err != nil {
+					return err
+				}
+				o := cfg.Organization(org)
+				if o == nil {
+					return fmt.Errorf("--org: no organization %q in %s", org, configPath)
+				}
+				if slices.ContainsFunc(o.APIKeys, func(k config.APIKey) bool { return k.Name == name }) {
+					return fmt.Errorf("--name: organization %s already has an API key %q", org, name)
+				}
 			}
 			secret, hash := auth.NewAPIKey(org, name)
 			fmt.Fprintf(cmd.OutOrStdout(), `Secret (shown once; give it to the client as a static bearer token,
@@ -135,9 +160,168 @@ Add to organization %s in the hub's config, then reload it (SIGHUP):
 			return nil
 		},
 	}
+	newKey.Flags().StringVar(&configPath, "config", "", "the hub's config: refuse an organization it does not have, or a name taken")
 	newKey.Flags().StringVar(&org, "org", "", "organization id (required)")
 	newKey.Flags().StringVar(&name, "name", "", "key name, e.g. sentinel (required)")
 	newKey.Flags().StringVar(&roles, "roles", "read", "comma-separated roles: read, write, audit, admin")
 	cmd.AddCommand(newKey)
 	return cmd
+}
+
+// tokenClaims are a token's claims as inspect shows them.
+type tokenClaims struct {
+	KeyID     string   `json:"kid"`
+	Algorithm string   `json:"alg"`
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Org       string   `json:"org,omitempty"`
+	Audience  any      `json:"aud"`
+	Roles     []string `json:"roles"`
+	ID        string   `json:"jti"`
+	IssuedAt  int64    `json:"iat,omitempty"`
+	Expires   int64    `json:"exp"`
+}
+
+func (c tokenClaims) expires() string { return time.Unix(c.Expires, 0).UTC().Format(time.RFC3339) }
+
+// readClaims reads a token's header and claims without checking anything.
+func readClaims(token string) (tokenClaims, error) {
+	var c tokenClaims
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		return c, errors.New("not a JWT (three base64url parts separated by dots)")
+	}
+	for _, part := range parts[:2] {
+		data, err := base64.RawURLEncoding.DecodeString(part)
+		if err != nil || json.Unmarshal(data, &c) != nil {
+			return c, errors.New("not a JWT: a part is not base64url JSON")
+		}
+	}
+	return c, nil
+}
+
+func tokenInspectCommand() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "inspect [TOKEN]",
+		Short: "Show a token's claims, and with --config whether the hub accepts it and why not (the token from the argument or standard input)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			token := ""
+			if len(args) == 1 {
+				token = args[0]
+			} else {
+				data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 64<<10))
+				if err != nil {
+					return err
+				}
+				token = strings.TrimSpace(string(data))
+			}
+			c, err := readClaims(token)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "kid %s (%s), iss %s, sub %s, org %s, roles %s, jti %s, expires %s\n",
+				c.KeyID, c.Algorithm, c.Issuer, c.Subject, c.Org, strings.Join(c.Roles, ","), c.ID, c.expires())
+			if configPath == "" {
+				return nil
+			}
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return err
+			}
+			hubKey, err := datadir.Dir(cfg.DataDir).ExistingHubKey()
+			if err != nil {
+				return err
+			}
+			authority, err := auth.New(cfg, hubKey.Public().(ed25519.PublicKey))
+			if err != nil {
+				return err
+			}
+			req, _ := http.NewRequest(http.MethodGet, "/", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			p, err := authority.Authenticate(req, nil)
+			if err != nil {
+				return fmt.Errorf("the hub refuses it: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "the hub accepts it: organization %s, roles %s\n", p.Org, strings.Join(p.Roles, ","))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "the hub's config: also check the token as the hub would")
+	return cmd
+}
+
+func tokenRevokeCommand() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "revoke JTI...",
+		Short: "Add token ids to the config's auth.revoked (the file is checked and replaced whole), then say how to reload",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, jtis []string) error {
+			if err := revokeTokens(configPath, jtis); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s in %s; reload the hub to apply it: kill -HUP $(pidof taxiihub) (or systemctl reload taxiihub)\n", strings.Join(jtis, ", "), configPath)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "hub.yaml", "the hub's config file")
+	return cmd
+}
+
+// revokeTokens appends jtis to auth.revoked in the config at path, keeping
+// its comments and layout; the result must be a valid config before it
+// replaces the file.
+func revokeTokens(path string, jtis []string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: not a YAML mapping", path)
+	}
+	list := child(child(doc.Content[0], "auth", yaml.MappingNode), "revoked", yaml.SequenceNode)
+	for _, jti := range jtis {
+		if jti == "" || strings.ContainsAny(jti, "\n\r") {
+			return fmt.Errorf("%q is not a token id", jti)
+		}
+		if !slices.ContainsFunc(list.Content, func(n *yaml.Node) bool { return n.Value == jti }) {
+			list.Content = append(list.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: jti})
+		}
+	}
+	list.Style = 0 // a block list, one id per line
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return err
+	}
+	out := buf.Bytes()
+	if _, err := config.Parse(out); err != nil {
+		return fmt.Errorf("%s: the revoked config would not be valid: %w", path, err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, out, info.Mode().Perm()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// child returns the value of key in mapping m, adding an empty one of kind
+// if it is missing.
+func child(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	v := &yaml.Node{Kind: kind}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+	return v
 }
