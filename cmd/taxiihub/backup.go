@@ -13,7 +13,7 @@ import (
 )
 
 func backupCommand() *cobra.Command {
-	var baseURL, tokenFile, out string
+	var baseURL, tokenFile, out, caCert string
 	cmd := &cobra.Command{
 		Use:   "backup",
 		Short: "Save a consistent copy of a running hub's data (needs a token with the admin role, in $" + tokenEnv + " or --token-file)",
@@ -31,7 +31,11 @@ func backupCommand() *cobra.Command {
 				return err
 			}
 			req.Header.Set("Authorization", "Bearer "+token)
-			res, err := http.DefaultClient.Do(req)
+			client, err := httpClient(caCert, 0)
+			if err != nil {
+				return err
+			}
+			res, err := client.Do(req)
 			if err != nil {
 				return err
 			}
@@ -57,6 +61,7 @@ func backupCommand() *cobra.Command {
 	cmd.Flags().StringVar(&baseURL, "url", "http://127.0.0.1:8080", "the hub's base URL")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding a token with the admin role (else $"+tokenEnv+"; never on the command line, where other users see it)")
 	cmd.Flags().StringVar(&out, "out", "", "file to write the copy to")
+	cmd.Flags().StringVar(&caCert, "cacert", "", "PEM CA certificates to trust for the hub's HTTPS certificate (default: the system's)")
 	return cmd
 }
 

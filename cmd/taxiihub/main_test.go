@@ -102,9 +102,9 @@ func buildBinary(t *testing.T) (dir, bin string) {
 // issueWithBinary prints a hub token with the token issue command.
 func issueWithBinary(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(bin, append([]string{"token", "issue"}, args...)...).CombinedOutput()
+	out, err := exec.Command(bin, append([]string{"token", "issue"}, args...)...).Output() // the token alone: its jti goes to stderr
 	if err != nil {
-		t.Fatalf("token issue %v: %v\n%s", args, err, out)
+		t.Fatalf("token issue %v: %v %s", args, err, errText(err))
 	}
 	return strings.TrimSpace(string(out))
 }

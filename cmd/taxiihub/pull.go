@@ -31,21 +31,21 @@ type taxiiClient struct {
 }
 
 // clientFor is the client of collectionURL with the credential of
-// $TAXIIHUB_TOKEN or tokenFile.
-func clientFor(collectionURL, tokenFile string) (*taxiiClient, error) {
+// $TAXIIHUB_TOKEN or tokenFile, trusting caCert's CAs (if given).
+func clientFor(collectionURL, tokenFile, caCert string) (*taxiiClient, error) {
 	token, err := readToken(tokenFile)
 	if err != nil {
 		return nil, err
 	}
-	return newTAXIIClient(collectionURL, token)
-}
-
-func newTAXIIClient(collectionURL, credential string) (*taxiiClient, error) {
 	u, err := url.Parse(collectionURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !strings.Contains(u.Path, "/collections/") {
 		return nil, fmt.Errorf("--url: %q is not a collection's URL, such as https://hub.example/election2020/collections/indicators/", collectionURL)
 	}
-	return &taxiiClient{collection: strings.TrimSuffix(collectionURL, "/") + "/", credential: credential, http: &http.Client{Timeout: 5 * time.Minute}}, nil
+	client, err := httpClient(caCert, 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return &taxiiClient{collection: strings.TrimSuffix(collectionURL, "/") + "/", credential: token, http: client}, nil
 }
 
 // do sends a request and decodes a 2xx TAXII answer into v; anything else
@@ -90,14 +90,14 @@ type pullState struct {
 }
 
 func pullCommand() *cobra.Command {
-	var collectionURL, since, out, statePath, tokenFile string
+	var collectionURL, since, out, statePath, tokenFile, caCert string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "pull",
 		Short: "Copy a collection's objects from any TAXII 2.1 server to NDJSON (or STIX bundles in a directory), resuming where the last run stopped",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			client, err := clientFor(collectionURL, tokenFile)
+			client, err := clientFor(collectionURL, tokenFile, caCert)
 			if err != nil {
 				return err
 			}
@@ -128,6 +128,7 @@ func pullCommand() *cobra.Command {
 	f.StringVar(&statePath, "state", "", "where the pull stands, to resume from (default: the output file + .state, or the directory's .pull-state)")
 	f.IntVar(&limit, "limit", 1000, "objects per page")
 	f.StringVar(&tokenFile, "token-file", "", "file holding the credential, a token or an API key (else $"+tokenEnv+")")
+	f.StringVar(&caCert, "cacert", "", "PEM CA certificates to trust for the server's HTTPS certificate (default: the system's)")
 	return cmd
 }
 

@@ -17,13 +17,13 @@ import (
 )
 
 func pushCommand() *cobra.Command {
-	var collectionURL, tokenFile string
+	var collectionURL, tokenFile, caCert string
 	cmd := &cobra.Command{
 		Use:   "push FILE|DIR...",
 		Short: "Post bundles (or envelopes) to a collection of any TAXII 2.1 server, in envelopes its API root accepts, and print what it stored",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, paths []string) error {
-			client, err := clientFor(collectionURL, tokenFile)
+			client, err := clientFor(collectionURL, tokenFile, caCert)
 			if err != nil {
 				return err
 			}
@@ -36,6 +36,7 @@ func pushCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&collectionURL, "url", "", "the collection's URL (required), e.g. https://hub.example/election2020/collections/indicators/")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the credential, a token or an API key (else $"+tokenEnv+")")
+	cmd.Flags().StringVar(&caCert, "cacert", "", "PEM CA certificates to trust for the server's HTTPS certificate (default: the system's)")
 	return cmd
 }
 
