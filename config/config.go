@@ -251,7 +251,7 @@ func parse(data []byte, dir string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
-		return nil, yamlError(err)
+		return nil, yamlError(data, err)
 	}
 	cfg.applyDefaults()
 	if dir != "" {
@@ -276,18 +276,6 @@ func (c *Config) resolvePaths(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
-}
-
-// yamlError turns yaml.v3's multi-line errors into one line.
-func yamlError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return errors.New(strings.Join(te.Errors, "; "))
-	}
-	if err.Error() == "EOF" {
-		return errors.New("the file is empty")
-	}
-	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 }
 
 func (c *Config) applyDefaults() {

@@ -102,9 +102,10 @@ func TestParse_RejectsBadConfigNamingTheKey(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"empty file", ``, "empty"},
-		{"unknown key", "listen: x\nlisten_port: 3\n" + minimal, "listen_port"},
-		{"unknown nested key", strings.Replace(minimal, "alias:", "alais:", 1), "alais"},
-		{"wrong type", "max_content_length: lots\n" + minimal, "lots"},
+		{"unknown key", "listen: x\nlisten_port: 3\n" + minimal, "listen_port (line 2): unknown key"},
+		{"unknown nested key", strings.Replace(minimal, "alias:", "alais:", 1), "api_roots[0].collections[0].alais (line"},
+		{"a typo, with a suggestion", "auth: {max_token_tll: 1h}\n" + minimal, "auth.max_token_tll (line 1): unknown key: did you mean max_token_ttl?"},
+		{"wrong type", "max_content_length: lots\n" + minimal, "cannot unmarshal !!str `lots` into a number"},
 		{"token mode without audience", strings.Replace(minimal, "auth: {mode: none}", "", 1), "auth.audience"},
 		{"unsupported auth mode", strings.Replace(minimal, "mode: none", "mode: jwt", 1), "auth.mode"},
 		{"negative size", "max_content_length: -1\n" + minimal, "max_content_length"},
