@@ -235,3 +235,84 @@ func TestOperator_CACert(t *testing.T) {
 		t.Fatalf("backup with --cacert reached the server? %v", err) // the server answers an empty body: not a hub file
 	}
 }
+
+// The production example of testdata/production: its openssl commands make
+// the files its hub.yaml names, config check passes, and the hub it
+// describes serves HTTPS to an agency's client certificate and to a token
+// the FBI signs with its own key, and sends its signed heads to the witness.
+func TestOperator_ProductionExample(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	dir, bin := buildBinary(t)
+	for _, name := range []string{"hub.yaml", "make-files.sh"} {
+		data, err := os.ReadFile(filepath.Join("../../testdata/production", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	mk := exec.Command("sh", "make-files.sh")
+	mk.Dir = dir
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("make-files.sh: %v\n%s", err, out)
+	}
+	cfgPath := filepath.Join(dir, "hub.yaml")
+	if out, err := exec.Command(bin, "config", "check", "--config", cfgPath).CombinedOutput(); err != nil || !strings.Contains(string(out), "ok (1 API roots, 2 collections)") {
+		t.Fatalf("config check: %v\n%s", err, out)
+	}
+	// Served here: a free port, data and witness in the test's directory.
+	text, _ := os.ReadFile(cfgPath)
+	local := strings.NewReplacer("listen: 0.0.0.0:8443", "listen: 127.0.0.1:0", "data_dir: /var/lib/taxiihub", "data_dir: data",
+		"witness_file: /var/log/taxiihub/audit-heads.jsonl", "witness_file: heads.jsonl").Replace(string(text))
+	os.WriteFile(cfgPath, []byte(local), 0o600)
+	serve := exec.Command(bin, "serve", "--config", cfgPath)
+	stderr, _ := serve.StderrPipe()
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer serve.Process.Kill()
+	base := waitForURL(t, stderr)
+	go io.Copy(io.Discard, stderr)
+
+	fbiToken, err := exec.Command(bin, "token", "issue", "--config", cfgPath, "--org", "fbi", "--sub", "liaison1", "--roles", "read",
+		"--key", filepath.Join(dir, "keys/fbi-key.pem"), "--kid", "fbi-2026").Output()
+	if err != nil {
+		t.Fatalf("token issue --key: %v %s", err, errText(err))
+	}
+	roots := x509.NewCertPool()
+	serverCA, _ := os.ReadFile(filepath.Join(dir, "tls/server-ca.pem"))
+	roots.AppendCertsFromPEM(serverCA)
+	dhsCert, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls/dhs-analyst.crt"), filepath.Join(dir, "tls/dhs-analyst.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(cert *tls.Certificate, authorization string) int {
+		tc := &tls.Config{RootCAs: roots}
+		if cert != nil {
+			tc.Certificates = []tls.Certificate{*cert}
+		}
+		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/law-enforcement/objects/", nil)
+		req.Header.Set("Accept", "application/taxii+json;version=2.1")
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		res, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: tc}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := get(&dhsCert, ""); got != http.StatusOK {
+		t.Fatalf("DHS by its client certificate = %d", got)
+	}
+	if got := get(nil, "Bearer "+strings.TrimSpace(string(fbiToken))); got != http.StatusOK {
+		t.Fatalf("FBI by its own token = %d", got)
+	}
+	serve.Process.Signal(syscall.SIGTERM)
+	serve.Wait()
+	if heads, err := os.ReadFile(filepath.Join(dir, "heads.jsonl")); err != nil || !bytes.Contains(heads, []byte(`"kind":"shutdown"`)) {
+		t.Fatalf("the witness file: %v %s", err, heads)
+	}
+}
