@@ -310,6 +310,17 @@ func TestOperator_ProductionExample(t *testing.T) {
 	if got := get(nil, "Bearer "+strings.TrimSpace(string(fbiToken))); got != http.StatusOK {
 		t.Fatalf("FBI by its own token = %d", got)
 	}
+	// The FBI, without the hub's config: its key, its kid, the hub's audience.
+	own := exec.Command(bin, "token", "issue", "--audience", "taxiihub-election2020", "--org", "fbi", "--sub", "liaison3", "--roles", "read",
+		"--key", filepath.Join(dir, "keys/fbi-key.pem"), "--kid", "fbi-2026")
+	own.Dir = t.TempDir()
+	ownToken, err := own.Output()
+	if err != nil {
+		t.Fatalf("token issue --audience: %v %s", err, errText(err))
+	}
+	if got := get(nil, "Bearer "+strings.TrimSpace(string(ownToken))); got != http.StatusOK {
+		t.Fatalf("FBI's token made without the hub's config = %d", got)
+	}
 	serve.Process.Signal(syscall.SIGTERM)
 	serve.Wait()
 	if heads, err := os.ReadFile(filepath.Join(dir, "heads.jsonl")); err != nil || !bytes.Contains(heads, []byte(`"kind":"shutdown"`)) {

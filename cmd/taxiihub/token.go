@@ -24,22 +24,27 @@ import (
 
 func tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Issue, inspect and revoke access tokens"}
-	var configPath, org, sub, roles, keyPath, kid string
+	var configPath, org, sub, roles, keyPath, kid, audience string
 	var ttl time.Duration
 	issue := &cobra.Command{
 		Use:   "issue",
 		Short: "Print a token signed with the hub's key, or with an organization's own key (--key, --kid)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(configPath)
-			if err != nil {
-				return err
-			}
 			req := auth.TokenRequest{Org: org, Subject: sub, TTL: ttl}
 			if roles != "" {
 				req.Roles = strings.Split(roles, ",")
 			}
-			token, err := issueToken(cfg, req, keyPath, kid)
+			var token string
+			var err error
+			if audience != "" && !cmd.Flags().Changed("config") {
+				token, err = issueOwnToken(req, audience, keyPath, kid)
+			} else {
+				var cfg *config.Config
+				if cfg, err = config.Load(configPath); err == nil {
+					token, err = issueToken(cfg, req, keyPath, kid)
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -59,8 +64,47 @@ func tokenCommand() *cobra.Command {
 	f.DurationVar(&ttl, "ttl", 8*time.Hour, "lifetime, at most the config's max_token_ttl")
 	f.StringVar(&keyPath, "key", "", "sign with this organization private key (PEM) instead of the hub's key")
 	f.StringVar(&kid, "kid", "", "with --key: the key id the organization registered")
+	f.StringVar(&audience, "audience", "", "with --key and without --config: the hub's audience (auth.audience), for an organization signing its own tokens without the hub's config")
 	cmd.AddCommand(issue, tokenInspectCommand(), tokenRevokeCommand())
 	return cmd
+}
+
+// issueOwnToken signs a token with an organization's own key, for an
+// organization that does not have the hub's config: the issuer is the
+// organization, the audience the hub's. The hub still checks everything.
+func issueOwnToken(req auth.TokenRequest, audience, keyPath, kid string) (string, error) {
+	switch {
+	case keyPath == "" || kid == "":
+		return "", errors.New("--audience without --config signs with the organization's own key: give --key and --kid")
+	case !config.ValidID(req.Org) || req.Subject == "" || req.TTL <= 0:
+		return "", errors.New("--org, --sub and a positive --ttl are required")
+	}
+	if err := config.CheckRoles(req.Roles); err != nil {
+		return "", fmt.Errorf("--roles: %w", err)
+	}
+	signer, err := readSigner(keyPath)
+	if err != nil {
+		return "", err
+	}
+	req.Audience, req.Issuer = audience, req.Org
+	return auth.IssueToken(req, signer, kid)
+}
+
+// readSigner reads an organization's private key from a PEM file.
+func readSigner(keyPath string) (crypto.Signer, error) {
+	data, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, err
+	}
+	key, err := auth.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: %w", keyPath, err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("--key %s: cannot sign with it", keyPath)
+	}
+	return signer, nil
 }
 
 // issueToken checks a token request against the config, fills in the
@@ -102,17 +146,9 @@ func issueToken(cfg *config.Config, req auth.TokenRequest, keyPath, kid string) 
 			return "", fmt.Errorf("--roles: key %q may grant only %s (its roles in the config), not %s", kid, strings.Join(o.Keys[i].Roles, ", "), r)
 		}
 	}
-	data, err := os.ReadFile(keyPath)
+	signer, err := readSigner(keyPath)
 	if err != nil {
 		return "", err
-	}
-	key, err := auth.ParsePrivateKey(data)
-	if err != nil {
-		return "", fmt.Errorf("--key %s: %w", keyPath, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return "", fmt.Errorf("--key %s: cannot sign with it", keyPath)
 	}
 	req.Issuer = req.Org
 	return auth.IssueToken(req, signer, kid)
