@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
@@ -58,6 +57,20 @@ func TestOperator_TokenIssueFindsTheHubsKeyOrSaysWhere(t *testing.T) {
 	}
 }
 
+// runBinary runs the built binary with args, as an operator would, and
+// returns its stdout, and an error carrying its stderr if it failed.
+func runBinary(bin string, env []string, args ...string) (string, string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if err != nil {
+		err = errors.New(strings.TrimSpace(errOut.String()))
+	}
+	return out.String(), errOut.String(), err
+}
+
 func errText(err error) string {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -72,6 +85,7 @@ func errText(err error) string {
 // config check loads what serve loads, and serve checks it before it
 // creates anything in data_dir.
 func TestOperator_ConfigCheckLoadsWhatServeLoads(t *testing.T) {
+	_, bin := buildBinary(t)
 	dir := t.TempDir()
 	ca := newTestCA(t, "Hub CA")
 	_, certPEM, keyPEM := ca.issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "hub"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}})
@@ -89,11 +103,11 @@ func TestOperator_ConfigCheckLoadsWhatServeLoads(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfgPath := filepath.Join(dir, "hub.yaml")
 			os.WriteFile(cfgPath, []byte(strings.Replace(string(sample), "auth:\n", tt.tls+"\nauth:\n", 1)), 0o600)
-			err := run(context.Background(), []string{"config", "check", "--config", cfgPath}, io.Discard, io.Discard)
+			_, _, err := runBinary(bin, nil, "config", "check", "--config", cfgPath)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("config check: %v, want %q", err, tt.want)
 			}
-			err = run(context.Background(), []string{"serve", "--config", cfgPath}, io.Discard, io.Discard)
+			_, _, err = runBinary(bin, nil, "serve", "--config", cfgPath)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("serve: %v", err)
 			}
@@ -174,27 +188,26 @@ func TestOperator_ReloadRenewsTheCertificate(t *testing.T) {
 // token and whether the hub takes it; token revoke edits the config safely,
 // and after a reload the token is refused; apikey new checks the config.
 func TestOperator_TokenLifecycle(t *testing.T) {
-	dir := t.TempDir()
+	dir, bin := buildBinary(t)
 	cfgPath := writeConfig(t, dir)
-	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"token", "issue", "--config", cfgPath, "--org", "fbi", "--sub", "liaison1", "--roles", "read"}, &out, &errOut); err != nil {
+	out, errOut, err := runBinary(bin, nil, "token", "issue", "--config", cfgPath, "--org", "fbi", "--sub", "liaison1", "--roles", "read")
+	if err != nil {
 		t.Fatal(err)
 	}
-	token := strings.TrimSpace(out.String())
+	token := strings.TrimSpace(out)
 	c, err := readClaims(token)
-	if err != nil || !strings.Contains(errOut.String(), "jti "+c.ID+", expires ") {
-		t.Fatalf("token issue's stderr: %q, %v", errOut.String(), err)
+	if err != nil || !strings.Contains(errOut, "jti "+c.ID+", expires ") {
+		t.Fatalf("token issue's stderr: %q, %v", errOut, err)
 	}
 	inspect := func() (string, error) {
-		var out bytes.Buffer
-		err := run(context.Background(), []string{"token", "inspect", "--config", cfgPath, token}, &out, io.Discard)
-		return out.String(), err
+		out, _, err := runBinary(bin, nil, "token", "inspect", "--config", cfgPath, token)
+		return out, err
 	}
 	if text, err := inspect(); err != nil || !strings.Contains(text, "sub liaison1, org fbi, roles read, jti "+c.ID) || !strings.Contains(text, "the hub accepts it") {
 		t.Fatalf("inspect: %q, %v", text, err)
 	}
 	before, _ := os.ReadFile(cfgPath)
-	if err := run(context.Background(), []string{"token", "revoke", "--config", cfgPath, c.ID}, io.Discard, io.Discard); err != nil {
+	if _, _, err := runBinary(bin, nil, "token", "revoke", "--config", cfgPath, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(cfgPath)
@@ -208,7 +221,7 @@ func TestOperator_TokenLifecycle(t *testing.T) {
 		{"apikey", "new", "--config", cfgPath, "--org", "kgb", "--name", "k"},
 		{"token", "revoke", "--config", cfgPath, ""},
 	} {
-		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
+		if _, _, err := runBinary(bin, nil, args...); err == nil {
 			t.Errorf("%v was accepted", args)
 		}
 	}
@@ -216,12 +229,14 @@ func TestOperator_TokenLifecycle(t *testing.T) {
 
 // backup, health, pull and push trust a private CA given with --cacert.
 func TestOperator_CACert(t *testing.T) {
+	_, bin := buildBinary(t)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
 	health := func(extra ...string) error {
-		return run(context.Background(), append([]string{"health", "--url", srv.URL + "/healthz"}, extra...), io.Discard, io.Discard)
+		_, _, err := runBinary(bin, nil, append([]string{"health", "--url", srv.URL + "/healthz"}, extra...)...)
+		return err
 	}
 	if err := health(); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("without --cacert: %v", err)
@@ -229,9 +244,8 @@ func TestOperator_CACert(t *testing.T) {
 	if err := health("--cacert", caFile); err != nil {
 		t.Fatalf("with --cacert: %v", err)
 	}
-	t.Setenv(tokenEnv, "t")
 	out := filepath.Join(t.TempDir(), "copy.db")
-	if err := run(context.Background(), []string{"backup", "--url", srv.URL, "--out", out, "--cacert", caFile}, io.Discard, io.Discard); err == nil || strings.Contains(err.Error(), "certificate") {
+	if _, _, err := runBinary(bin, []string{tokenEnv + "=t"}, "backup", "--url", srv.URL, "--out", out, "--cacert", caFile); err == nil || strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("backup with --cacert reached the server? %v", err) // the server answers an empty body: not a hub file
 	}
 }
