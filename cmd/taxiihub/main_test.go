@@ -167,6 +167,43 @@ func TestServe_RealBinary(t *testing.T) {
 	}
 }
 
+// servedHub is the binary serving a config, with its log.
+type servedHub struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	base string
+	logs chan string
+}
+
+// serveBinary starts bin serving cfgPath; the test's end kills it.
+func serveBinary(t *testing.T, bin, cfgPath string) *servedHub {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	h := &servedHub{t: t, cmd: cmd, logs: make(chan string, 100)}
+	h.base = waitForURLLogging(t, stderr, h.logs)
+	return h
+}
+
+// waitLog waits for a log line that says words, and returns it.
+func (h *servedHub) waitLog(words string) string {
+	h.t.Helper()
+	for deadline := time.After(10 * time.Second); ; {
+		select {
+		case line := <-h.logs:
+			if strings.Contains(line, words) {
+				return line
+			}
+		case <-deadline:
+			h.t.Fatalf("the log never said %q", words)
+		}
+	}
+}
+
 // waitForURL reads the hub's log until it says where it serves.
 func waitForURL(t *testing.T, stderr io.Reader) string {
 	t.Helper()
@@ -357,14 +394,8 @@ func TestServe_SIGHUPReloadsConfig(t *testing.T) {
 
 	token := issueWithBinary(t, bin, "--config", cfgPath, "--org", "odni", "--sub", "analyst", "--roles", "read", "--ttl", "1h", "--key", keyPath, "--kid", "odni-2026")
 
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	logs := make(chan string, 100)
-	base := waitForURLLogging(t, stderr, logs)
+	hub := serveBinary(t, bin, cfgPath)
+	cmd, base, waitLog := hub.cmd, hub.base, hub.waitLog
 	status := func() int {
 		req, _ := http.NewRequest(http.MethodGet, base+"/election2020/collections/law-enforcement/objects/", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -374,20 +405,6 @@ func TestServe_SIGHUPReloadsConfig(t *testing.T) {
 		}
 		res.Body.Close()
 		return res.StatusCode
-	}
-	waitLog := func(words string) {
-		t.Helper()
-		deadline := time.After(10 * time.Second)
-		for {
-			select {
-			case line := <-logs:
-				if strings.Contains(line, words) {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("the log never said %q", words)
-			}
-		}
 	}
 	if got := status(); got != http.StatusNotFound {
 		t.Fatalf("ODNI on law-enforcement before the change = %d", got)

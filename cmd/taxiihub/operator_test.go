@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"encoding/pem"
 	"github.com/golang-jwt/jwt/v5"
@@ -133,14 +132,8 @@ func TestOperator_ReloadRenewsTheCertificate(t *testing.T) {
 	text, _ := os.ReadFile(cfgPath)
 	withTLS := strings.Replace(string(text), "auth:\n", "tls: {cert: hub.crt, key: hub.key.pem}\nauth:\n", 1)
 	os.WriteFile(cfgPath, []byte(withTLS), 0o600)
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	logs := make(chan string, 100)
-	base := waitForURLLogging(t, stderr, logs)
+	hub := serveBinary(t, bin, cfgPath)
+	cmd, base, waitLog := hub.cmd, hub.base, hub.waitLog
 	served := func() string {
 		conn, err := tls.Dial("tcp", strings.TrimPrefix(base, "https://"), &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
@@ -148,19 +141,6 @@ func TestOperator_ReloadRenewsTheCertificate(t *testing.T) {
 		}
 		defer conn.Close()
 		return conn.ConnectionState().PeerCertificates[0].Subject.CommonName
-	}
-	waitLog := func(words string) string {
-		t.Helper()
-		for deadline := time.After(10 * time.Second); ; {
-			select {
-			case line := <-logs:
-				if strings.Contains(line, words) {
-					return line
-				}
-			case <-deadline:
-				t.Fatalf("the log never said %q", words)
-			}
-		}
 	}
 	if got := served(); got != "first" {
 		t.Fatalf("serving %q", got)
