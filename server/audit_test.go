@@ -23,7 +23,7 @@ type auditPage struct {
 	Next    string         `json:"next"`
 }
 
-func hubToken(t *testing.T, h *hub, org string, roles ...string) []string {
+func hubToken(t testing.TB, h *hub, org string, roles ...string) []string {
 	t.Helper()
 	tok, err := auth.IssueToken(auth.TokenRequest{Issuer: "taxiihub", Audience: "taxiihub-election2020", Org: org, Subject: org + "-user", Roles: roles, TTL: time.Hour}, h.hubKey, "hub")
 	if err != nil {

@@ -63,7 +63,7 @@ func withTokens(keys *orgKeys, mutate ...func(*config.Config)) hubOption {
 	})
 }
 
-func newOrgKeys(t *testing.T) *orgKeys {
+func newOrgKeys(t testing.TB) *orgKeys {
 	t.Helper()
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
