@@ -389,6 +389,16 @@ func TestTrust_SmallerHoles(t *testing.T) {
 		t.Fatalf("duplicate objects: %q", msg)
 	}
 	errorBody(t, h.get(objectsPath+ind2+"/", fbi...), http.StatusNotFound)
+
+	// An object that names a property twice is refused alone: a reader
+	// keeping the first created_by_ref would see FBI's name on it.
+	twice := withProps(indicator(ind2, v1), `"created_by_ref":"`+fbiIdentity+`","created_by_ref":"`+googleIdentity+`"`)
+	var st2 status
+	res := h.do(http.MethodPost, objectsPath, envelopeOf(twice, indicator("indicator--77777777-7777-4777-8777-777777777777", v1)), hubToken(t, h, "google", "read", "write")...)
+	res.json(t, &st2)
+	if res.status != http.StatusAccepted || st2.SuccessCount != 1 || st2.FailureCount != 1 || !strings.Contains(st2.Failures[0].Message, "objects[0]: names a property twice") {
+		t.Fatalf("an object with a duplicate property: %d %+v", res.status, st2)
+	}
 }
 
 // pausingAuth holds the first request it authenticates until release is

@@ -91,3 +91,17 @@ func BenchmarkBundle(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseEnvelope splits a 1,000-object bundle into its objects.
+func BenchmarkParseEnvelope(b *testing.B) {
+	bundle := bundleOf1000()
+	b.SetBytes(int64(len(bundle)))
+	b.ReportAllocs()
+	for b.Loop() {
+		env, err := ParseEnvelope(bundle)
+		if err != nil || len(env.Objects) != 1000 {
+			b.Fatal(len(env.Objects), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/object")
+}

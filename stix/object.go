@@ -1,12 +1,13 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -28,28 +29,70 @@ var ErrNoObjects = errors.New(`body is not an envelope: it needs an "objects" ar
 // property named twice at the top level is refused: which "objects" the
 // hub stored and which one a reader of the same bytes took would differ.
 func ParseEnvelope(body []byte) (Envelope, error) {
-	var top map[string]jsontext.Value
-	err := jsonv2.Unmarshal(body, &top, jsontext.AllowInvalidUTF8(true))
-	var semantic *jsonv2.SemanticError
-	switch {
-	case errors.Is(err, jsontext.ErrDuplicateName):
-		return Envelope{}, fmt.Errorf("%w: a top-level property is given twice", ErrNoObjects)
-	case errors.As(err, &semantic):
-		return Envelope{}, fmt.Errorf("%w: the top level is not a JSON object", ErrNoObjects)
-	case err != nil:
+	// Objects are judged one by one (Validate refuses one that names a
+	// property twice); only the envelope's own properties are checked here.
+	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+	notJSON := func(err error) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
-	raw, ok := top["objects"]
-	if !ok {
+	switch dec.PeekKind() {
+	case '{':
+		dec.ReadToken()
+	case 0: // not the start of a JSON value: the error says why
+		_, err := dec.ReadToken()
+		return notJSON(err)
+	default:
+		if err := dec.SkipValue(); err != nil {
+			return notJSON(err)
+		}
+		return Envelope{}, fmt.Errorf("%w: the top level is not a JSON object", ErrNoObjects)
+	}
+	var env Envelope
+	found, names := false, map[string]bool{}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return notJSON(err)
+		}
+		name := tok.String() // before the next call voids tok
+		if names[name] {
+			return Envelope{}, fmt.Errorf("%w: the top-level property %q is given twice", ErrNoObjects, name)
+		}
+		names[name] = true
+		if name != "objects" || dec.PeekKind() != '[' {
+			if err := dec.SkipValue(); err != nil {
+				return notJSON(err)
+			}
+			found = found || name == "objects"
+			continue
+		}
+		dec.ReadToken() // [
+		env.Objects = []json.RawMessage{}
+		for dec.PeekKind() != ']' {
+			v, err := dec.ReadValue()
+			if err != nil {
+				return notJSON(err)
+			}
+			// The object's bytes, in place in body: no copy.
+			end := int(dec.InputOffset())
+			env.Objects = append(env.Objects, json.RawMessage(body[end-len(v):end:end]))
+		}
+		if _, err := dec.ReadToken(); err != nil { // ]
+			return notJSON(err)
+		}
+		found = true
+	}
+	if _, err := dec.ReadToken(); err != nil { // }
+		return notJSON(err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return notJSON(fmt.Errorf("data after the top-level object"))
+	}
+	switch {
+	case !found:
 		return Envelope{}, ErrNoObjects
-	}
-	var objects []jsontext.Value
-	if err := jsonv2.Unmarshal(raw, &objects, jsontext.AllowInvalidUTF8(true)); err != nil || objects == nil {
+	case env.Objects == nil:
 		return Envelope{}, fmt.Errorf("%w: \"objects\" is not an array", ErrNoObjects)
-	}
-	env := Envelope{Objects: make([]json.RawMessage, len(objects))}
-	for i, o := range objects {
-		env.Objects[i] = json.RawMessage(o)
 	}
 	return env, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Options tune validation for a collection.
@@ -80,7 +81,11 @@ func Summary(problems []Problem) string {
 // far as the object allows, so that a refusal can name it.
 func Validate(raw []byte, opts Options) (Meta, []Problem) {
 	v := &validator{opts: opts, obj: make(map[string]any, 16)}
-	if err := json.Unmarshal(raw, &v.obj); err != nil {
+	if err := json.Unmarshal(raw, &v.obj); errors.Is(err, jsontext.ErrDuplicateName) {
+		// Which of the two values counts depends on the reader: refused.
+		v.bad("", "names a property twice: %v", err)
+		return Meta{}, v.problems
+	} else if err != nil {
 		v.bad("", "not a JSON object: %v", err)
 		return Meta{}, v.problems
 	}
