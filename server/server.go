@@ -118,8 +118,5 @@ func (s *Server) stateOf(c echo.Context) *state {
 	return s.state.Load()
 }
 
-// Config is the configuration in force.
-func (s *Server) Config() *config.Config { return s.state.Load().cfg }
-
 // config is the configuration the request runs under.
 func (s *Server) config(c echo.Context) *config.Config { return s.stateOf(c).cfg }
