@@ -8,7 +8,9 @@
 #   OBJECTS=100000 RUNS=1 make bench # a quick look
 #
 # Settings (environment): OBJECTS, RUNS, PORT, CLIENTS (4), DURATION (10s per
-# GET run), KEEP=1 keeps the work directory, ALLOW_TMPFS=1 measures on
+# GET run), SHAPE (compact: ~600-byte indicators with ordered ids, the
+# default; realistic: 500-1,500-byte objects of several types with random
+# UUIDv4 ids), KEEP=1 keeps the work directory, ALLOW_TMPFS=1 measures on
 # tmpfs (refused otherwise: fsync costs nothing there). Needs Go, curl, awk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ runs=${RUNS:-3}
 port=${PORT:-18080}
 clients=${CLIENTS:-4}
 duration=${DURATION:-10s}
+shape=${SHAPE:-compact}
 base=http://127.0.0.1:$port
 big=b1a0c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d
 small=5a11c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d
@@ -116,8 +119,14 @@ stop_hub() {
 
 # load runs taxiiload and prints its JSON report.
 load() {
-	"$work/taxiiload" "$@" -url "$base" -root bench -token "$token" -json
+	"$work/taxiiload" "$@" -url "$base" -root bench -token "$token" -shape "$shape" -json
 }
+# cpu_us prints the CPU time the hub has used, user and system, in µs (from
+# /proc, so that figures do not depend on the load generator sharing the
+# cores).
+cpu_us() { awk -v tck="$(getconf CLK_TCK)" '{printf "%.0f\n", ($14 + $15) * 1000000 / tck}' "/proc/$hub_pid/stat"; }
+# per_op prints the hub's CPU µs per operation since $1 (µs), over $2 operations.
+per_op() { awk -v a="$1" -v b="$(cpu_us)" -v n="$2" 'BEGIN {printf "%.1f\n", (b - a) / n}'; }
 # field NAME reads a number from the JSON report on stdin.
 field() { sed -E "s/.*\"$1\":([-0-9.e+]+).*/\\1/"; }
 # median of the numbers on stdin.
@@ -143,8 +152,9 @@ slice=$((objects / runs))
 posted=0
 : >"$work/ingest"
 for ((r = 0; r < runs; r++)); do
+	c0=$(cpu_us)
 	report=$(load ingest -collection big -concurrency "$clients" -batch 1000 -first $((r * slice)) -objects "$slice")
-	echo "$report" | field objects_per_second >>"$work/ingest"
+	echo "$(echo "$report" | field objects_per_second) $(per_op "$c0" "$slice")" >>"$work/ingest"
 	posted=$((posted + $(echo "$report" | field bytes)))
 	[ "$r" = 0 ] && post_malware big
 done
@@ -156,15 +166,17 @@ load ingest -collection small -concurrency 1 -batch 1000 -first 500 -objects 500
 say "polling: $runs full passes at limit=1000"
 : >"$work/poll"
 for ((r = 0; r < runs; r++)); do
+	c0=$(cpu_us)
 	report=$(load poll -collection big -concurrency 1 -page 1000 -requests 1)
-	echo "$(echo "$report" | field objects_per_second) $(echo "$report" | field first_page_p50_ms) $(echo "$report" | field last_page_p50_ms)" >>"$work/poll"
+	echo "$(echo "$report" | field objects_per_second) $(echo "$report" | field first_page_p50_ms) $(echo "$report" | field last_page_p50_ms) $(per_op "$c0" "$(echo "$report" | field objects)")" >>"$work/poll"
 done
 
 say "GET single objects: $runs runs of $duration, $clients clients"
 : >"$work/get"
 for ((r = 0; r < runs; r++)); do
+	c0=$(cpu_us)
 	report=$(load get -collection big -concurrency "$clients" -objects "$objects" -duration "$duration")
-	echo "$(echo "$report" | field requests_per_second) $(echo "$report" | field p99_ms)" >>"$work/get"
+	echo "$(echo "$report" | field requests_per_second) $(echo "$report" | field p99_ms) $(per_op "$c0" "$(echo "$report" | field requests)")" >>"$work/get"
 done
 
 say "filters: match[id] and match[type] on the big and the small collection"
@@ -179,7 +191,18 @@ filter_p50() {
 	fi
 	echo "$report" | field p50_ms
 }
-by_id='match[id]=indicator--000001f4-0000-41f4-801f-01350459adb4' # synth.ID(500), in both
+# realistic_id prints synth.RealisticID of indicator $1 (a multiple of 20).
+realistic_id() {
+	local h v
+	h=$(printf 'object/%d' "$1" | sha256sum | cut -c1-32)
+	v=$(printf '%x' $(((0x${h:16:1} & 3) | 8)))
+	printf 'indicator--%s-%s-4%s-%s%s-%s' "${h:0:8}" "${h:8:4}" "${h:13:3}" "$v" "${h:17:3}" "${h:20:12}"
+}
+if [ "$shape" = realistic ]; then
+	by_id="match[id]=$(realistic_id 500)" # synth.RealisticID(500), in both
+else
+	by_id='match[id]=indicator--000001f4-0000-41f4-801f-01350459adb4' # synth.ID(500), in both
+fi
 by_type='match[type]=malware'
 : >"$work/filters"
 for ((r = 0; r < runs; r++)); do
@@ -207,12 +230,15 @@ for ((r = 0; r < runs; r++)); do
 done
 
 col() { awk -v c="$1" '{print $c}' "$2" | median; }
-ingest=$(median <"$work/ingest")
+ingest=$(col 1 "$work/ingest")
+ingest_cpu=$(col 2 "$work/ingest")
+poll_cpu=$(col 4 "$work/poll")
 poll=$(col 1 "$work/poll")
 first_page=$(col 2 "$work/poll")
 last_page=$(col 3 "$work/poll")
 get=$(col 1 "$work/get")
 get_p99=$(col 2 "$work/get")
+get_cpu=$(col 3 "$work/get")
 id_big=$(col 1 "$work/filters")
 id_small=$(col 2 "$work/filters")
 type_big=$(col 3 "$work/filters")
@@ -226,7 +252,7 @@ row() { # target, measured, pass condition (awk expression)
 	printf '| %-64s | %-26s | %-4s |\n' "$1" "$2" "$(awk "BEGIN {print ($3) ? \"pass\" : \"FAIL\"}")"
 }
 echo
-echo "taxiihub $(git describe --always --dirty), $objects objects, median of $runs runs, $(nproc) cores"
+echo "taxiihub $(git describe --always --dirty), $objects $shape objects, median of $runs runs, $(nproc) cores"
 echo
 printf '| %-64s | %-26s | %-4s |\n' target measured ""
 printf '|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..66})" "$(printf -- '-%.0s' {1..28})" "------"
@@ -240,5 +266,8 @@ row "match[type] p50 (10 of them): $objects objects within 1.5x of 1,000" "$type
 row "Go heap in use < 100 MiB (peak, sampled every 200 ms)" "$(awk "BEGIN {printf \"%.1f MiB\", $heap / 1048576}")" "$heap < 100 * 1048576"
 row "start-up to ready < 1 s" "$startup ms" "$startup < 1000"
 row "disk <= 2.5x the JSON posted" "$(awk "BEGIN {printf \"%.2fx\", $disk / $posted}")" "$disk <= 2.5 * $posted"
+row "hub CPU per ingested object <= 25 us" "$ingest_cpu us" "$ingest_cpu <= 25"
+row "hub CPU per single-object GET <= 80 us" "$get_cpu us" "$get_cpu <= 80"
 echo
 echo "Not a target: GET one object with audit.read_sync: 10ms: $(printf '%.0f' "$get_batched") requests/s, p99 $get_batched_p99 ms"
+echo "Not a target: hub CPU per polled object: $poll_cpu us"

@@ -250,6 +250,9 @@ func (l *loader) fail(msg string) {
 
 func (l *loader) post(ctx context.Context, first, count int) {
 	envelope := synth.Envelope(first, count)
+	if l.o.realistic {
+		envelope = synth.RealisticEnvelope(first, count)
+	}
 	body, _, ok := l.do(ctx, http.MethodPost, l.collectionURL()+"objects/", envelope, http.StatusAccepted)
 	if !ok {
 		return
@@ -302,7 +305,11 @@ func (l *loader) pass(ctx context.Context) {
 }
 
 func (l *loader) get(ctx context.Context, n int) {
-	if _, _, ok := l.do(ctx, http.MethodGet, l.collectionURL()+"objects/"+synth.ID(n)+"/", nil, http.StatusOK); ok {
+	id := synth.ID(n)
+	if l.o.realistic {
+		id = synth.RealisticID(n)
+	}
+	if _, _, ok := l.do(ctx, http.MethodGet, l.collectionURL()+"objects/"+id+"/", nil, http.StatusOK); ok {
 		l.objects.Add(1)
 	}
 }

@@ -93,11 +93,24 @@ func TestModesAgainstARealHub(t *testing.T) {
 	}
 }
 
+// -shape realistic posts and reads the realistic objects, by their random ids.
+func TestRealisticShape(t *testing.T) {
+	url := testHub(t)
+	in := load(t, "ingest", "-url", url, "-shape", "realistic", "-objects", "1000", "-batch", "500", "-concurrency", "2")
+	if in.Objects != 1000 || in.Errors != 0 || in.Bytes != int64(len(synth.RealisticEnvelope(0, 500))+len(synth.RealisticEnvelope(500, 500))) {
+		t.Fatalf("ingest = %+v", in)
+	}
+	if get := load(t, "get", "-url", url, "-shape", "realistic", "-objects", "1000", "-requests", "20", "-concurrency", "2"); get.Objects != 40 || get.Errors != 0 {
+		t.Fatalf("get = %+v", get)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"stress"},
 		{"get", "-url", "http://203.0.113.5:8080"},
+		{"get", "-shape", "huge"},
 		{"get", "-url", "https://hub.example"},
 		{"get", "-concurrency", "0"},
 		{"mixed", "-concurrency", "1"},

@@ -29,6 +29,7 @@ type options struct {
 	duration    time.Duration
 	allowRemote bool
 	json        bool
+	realistic   bool // -shape realistic: synth.Realistic objects, random ids
 }
 
 const usage = `usage: taxiiload ingest|poll|get|mixed [flags]
@@ -66,8 +67,16 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long poll, get and mixed run when -requests is 0")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a target that is not on this machine")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	shape := fs.String("shape", "compact", "synthetic objects: compact (ordered ids, ~600-byte indicators) or realistic (random UUIDv4 ids, 500-1,500 bytes, several types)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return nil, err
+	}
+	switch *shape {
+	case "compact":
+	case "realistic":
+		o.realistic = true
+	default:
+		return o, fmt.Errorf("-shape: %q is not compact or realistic", *shape)
 	}
 	switch {
 	case o.mode != "ingest" && o.mode != "poll" && o.mode != "get" && o.mode != "mixed":

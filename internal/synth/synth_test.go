@@ -46,3 +46,33 @@ func TestIndicatorsParseWithTheSTIX2Library(t *testing.T) {
 		}
 	}
 }
+
+// Realistic objects are valid STIX of several types, 500 to 1,500 bytes,
+// with ids in no order; the design card's library reads them too.
+func TestRealisticObjects(t *testing.T) {
+	types := map[string]int{}
+	ordered := 0
+	for n := range 2000 {
+		raw := Realistic(n)
+		m, problems := stix.Validate(raw, stix.Options{})
+		if err := stix.Err(problems); err != nil {
+			t.Fatalf("object %d: %v\n%s", n, err, raw)
+		}
+		if len(raw) < 500 || len(raw) > 1500 {
+			t.Fatalf("object %d is %d bytes", n, len(raw))
+		}
+		if m.ID != RealisticID(n) {
+			t.Fatalf("object %d: id %s", n, m.ID)
+		}
+		if n > 0 && RealisticID(n) > RealisticID(n-1) {
+			ordered++
+		}
+		types[m.Type]++
+	}
+	if len(types) != 5 || types["indicator"] < 1000 || ordered > 1200 {
+		t.Fatalf("types %v; %d of 2000 ids follow the one before in order", types, ordered)
+	}
+	if _, err := stix2.FromJSON(RealisticEnvelope(0, 100)); err != nil {
+		t.Fatal(err)
+	}
+}
