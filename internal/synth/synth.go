@@ -56,13 +56,16 @@ func Indicator(n int) []byte {
 }
 
 // Envelope returns a TAXII envelope of the indicators first..first+count-1.
-func Envelope(first, count int) []byte {
+func Envelope(first, count int) []byte { return envelope(first, count, Indicator) }
+
+// envelope is a TAXII envelope of the objects object(first) on.
+func envelope(first, count int, object func(int) []byte) []byte {
 	b := []byte(`{"objects":[`)
 	for i := range count {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, Indicator(first+i)...)
+		b = append(b, object(first+i)...)
 	}
 	return append(b, "]}"...)
 }
@@ -149,13 +152,4 @@ func Realistic(n int) []byte {
 
 // RealisticEnvelope is a TAXII envelope of the realistic objects
 // first..first+count-1.
-func RealisticEnvelope(first, count int) []byte {
-	b := []byte(`{"objects":[`)
-	for i := range count {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, Realistic(first+i)...)
-	}
-	return append(b, "]}"...)
-}
+func RealisticEnvelope(first, count int) []byte { return envelope(first, count, Realistic) }
