@@ -217,15 +217,21 @@ func (c Checkpoint) Digest() string {
 // verifiedBy reports whether the key c names, one of keys, signed it; a
 // checkpoint that names none is checked with legacy.
 func (c Checkpoint) verifiedBy(keys []ed25519.PublicKey, legacy ed25519.PublicKey) bool {
-	sig, err := hex.DecodeString(c.Signature)
+	if c.Key == "" { // an older build's: it named no key
+		return legacy != nil && signedBy([]ed25519.PublicKey{legacy}, KeyID(legacy), c.Signature, c.signed())
+	}
+	return signedBy(keys, c.Key, c.Signature, c.signed())
+}
+
+// signedBy reports whether the key of keys that keyID names made the hex
+// signature sig of payload.
+func signedBy(keys []ed25519.PublicKey, keyID, sig string, payload []byte) bool {
+	raw, err := hex.DecodeString(sig)
 	if err != nil {
 		return false
 	}
-	if c.Key == "" {
-		return legacy != nil && ed25519.Verify(legacy, c.signed(), sig)
-	}
 	for _, pub := range keys {
-		if c.Key == KeyID(pub) && ed25519.Verify(pub, c.signed(), sig) {
+		if keyID == KeyID(pub) && ed25519.Verify(pub, payload, raw) {
 			return true
 		}
 	}
@@ -258,16 +264,7 @@ func (a *Anchor) Sign(key ed25519.PrivateKey) {
 }
 
 func (a Anchor) verifiedBy(keys []ed25519.PublicKey) bool {
-	sig, err := hex.DecodeString(a.Signature)
-	if err != nil {
-		return false
-	}
-	for _, pub := range keys {
-		if a.Key == KeyID(pub) && ed25519.Verify(pub, a.signed(), sig) {
-			return true
-		}
-	}
-	return false
+	return signedBy(keys, a.Key, a.Signature, a.signed())
 }
 
 // ErrTampered is wrapped by every verification failure.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,21 @@ func TestBound(t *testing.T) {
 	r.Bound() // idempotent: sealing again after a retried commit
 	if r.Omitted != 8 {
 		t.Fatalf("bound twice: %d omitted", r.Omitted)
+	}
+}
+
+// Checkpoints of older builds named no key: the legacy key (the hub's token
+// key then) verifies them, and only it.
+func TestVerify_LegacyCheckpoints(t *testing.T) {
+	l := sealedLog(5)
+	c := Checkpoint{Seq: 5, Head: l.records[4].Hash, Time: l.records[4].Time, Kind: CheckpointShutdown}
+	c.Signature = hex.EncodeToString(ed25519.Sign(key, c.signed()))
+	l.checkpoints = []Checkpoint{c}
+	pub := key.Public().(ed25519.PublicKey)
+	if _, err := Verify(l, VerifyOptions{LegacyKey: pub}); err != nil {
+		t.Fatalf("with the legacy key: %v", err)
+	}
+	if _, err := Verify(l, VerifyOptions{Keys: []ed25519.PublicKey{pub}}); err == nil {
+		t.Fatal("a checkpoint that names no key verified with an audit key")
 	}
 }
