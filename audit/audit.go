@@ -107,7 +107,7 @@ func (r *Record) Bound() {
 		{&r.APIRoot, 256}, {&r.Collection, 256}, {&r.Action, 16}, {&r.Reason, MaxField},
 		{&r.Claimed, 256}, {&r.ClaimedOrg, 64},
 	} {
-		*f.s = cut(*f.s, f.n)
+		*f.s = Truncate(*f.s, f.n)
 	}
 	room := MaxListed
 	for _, list := range []*[]ObjectVersion{&r.Stored, &r.Unchanged, &r.Refused, &r.Deleted} {
@@ -118,14 +118,15 @@ func (r *Record) Bound() {
 		room -= len(*list)
 		for i := range *list {
 			v := &(*list)[i]
-			v.ID, v.Version = cut(v.ID, 300), cut(v.Version, 64)
+			v.ID, v.Version = Truncate(v.ID, 300), Truncate(v.Version, 64)
 		}
 	}
 }
 
-// cut shortens s to at most n bytes, on a character boundary, marking the
-// cut with "…".
-func cut(s string, n int) string {
+// Truncate shortens s to at most n bytes, on a character boundary,
+// marking the cut with "…": how anything a client sent is bounded before
+// it is kept.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

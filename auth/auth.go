@@ -58,7 +58,8 @@ type Authenticator interface {
 
 // Gate is asked before an API key's secret is checked: it gets the key
 // ("org/name") and returns done, to be told whether the check passed, or an
-// error that refuses the request unchecked (it is returned as is).
+// error that refuses the request unchecked (it is returned as is). A nil
+// Gate lets every check run (tools that check one credential).
 type Gate func(apiKey string) (done func(passed bool), err error)
 
 // Policy decides access to collections and to what may be posted in them.

@@ -115,7 +115,7 @@ func TestAPIKeyLookup(t *testing.T) {
 		}
 	}
 	passes := func(user, secret string) bool {
-		_, err := a.verifyAPIKey(user, secret, func(string) (func(bool), error) { return func(bool) {}, nil })
+		_, err := a.verifyAPIKey(user, secret, nil) // no gate: every check runs
 		return err == nil
 	}
 	if !passes("fbi/misp", "m1sp") || passes("fbi/misp", "dhs-misp") || passes("misp", "m1sp") {

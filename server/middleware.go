@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/auth"
 )
 
@@ -121,7 +122,7 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 	s.log.Info("request",
 		"request_id", requestID(c),
 		"method", c.Request().Method,
-		"path", requestPath(c),
+		"path", audit.Truncate(requestPath(c), audit.MaxField), // the client's: bounded as in the audit log
 		"org", p.Org,
 		"status", c.Response().Status,
 		"latency_ms", float64(time.Since(start).Microseconds())/1000,

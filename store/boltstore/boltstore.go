@@ -377,14 +377,14 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 	// Refusals never name the owner: it may have posted without
 	// created_by_ref, not to be known to the other members.
 	owner, known := c.owner(o.ID)
-	switch {
-	case known && !by.MayChange(owner, known):
-		if len(versions) == 0 {
+	if (known || len(versions) > 0) && !by.MayChange(owner, known) {
+		switch {
+		case !known:
+			return refuse(fmt.Sprintf("%s was stored before the hub recorded owners: only an admin makes new versions of it", o.ID))
+		case len(versions) == 0:
 			return refuse(fmt.Sprintf("%s was deleted by the organization that owns it; only that organization may post it again", o.ID))
 		}
 		return refuse(fmt.Sprintf("%s belongs to another organization: only its owner (or an admin) makes new versions of it", o.ID))
-	case !known && len(versions) > 0 && !by.MayChange(owner, known):
-		return refuse(fmt.Sprintf("%s was stored before the hub recorded owners: only an admin makes new versions of it", o.ID))
 	}
 	if len(versions) > 0 {
 		if problem := c.versioningProblem(o, versions); problem != "" {
