@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -356,5 +357,32 @@ func TestPushAndPull(t *testing.T) {
 	}
 	if len(files) != 3 || len(inBundles) != 300 {
 		t.Fatalf("%d bundles with %d objects", len(files), len(inBundles))
+	}
+}
+
+// Bad input to pull and push says what is wrong before anything is sent or
+// written: a state file of another pull, an object too large for the
+// server, nothing to push.
+func TestPullAndPushRefuseBadInput(t *testing.T) {
+	t.Setenv(tokenEnv, "t")
+	c, err := clientFor("https://hub.example/election2020/collections/indicators/", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "out.state")
+	os.WriteFile(state, []byte(`{"url":"https://other.example/r/collections/c/","added_after":"2020-01-01T00:00:00Z"}`), 0o600)
+	if err := pull(context.Background(), c, "", bundleDir(t.TempDir()), state, 10, io.Discard); err == nil || !strings.Contains(err.Error(), "not the state of a pull of") {
+		t.Fatalf("another pull's state: %v", err)
+	}
+	if _, _, err := envelopesUnder([]json.RawMessage{json.RawMessage(`{"type":"x-big","id":"x-big--1","x_pad":"` + strings.Repeat("a", 200) + `"}`)}, 100); err == nil || !strings.Contains(err.Error(), "does not fit") {
+		t.Fatalf("an object over max_content_length: %v", err)
+	}
+	if _, _, err := envelopesUnder(nil, 100); err == nil {
+		t.Fatal("nothing to push was accepted")
+	}
+	for _, u := range []string{"ftp://hub.example/r/collections/c/", "https://hub.example/r/"} {
+		if _, err := clientFor(u, "", ""); err == nil {
+			t.Errorf("%s was taken for a collection's URL", u)
+		}
 	}
 }
