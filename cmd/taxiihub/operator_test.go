@@ -154,6 +154,17 @@ func TestOperator_ReloadRenewsTheCertificate(t *testing.T) {
 	if got := served(); got != "renewed" {
 		t.Fatalf("after the reload, serving %q", got)
 	}
+	// What needs a restart is refused, and says so.
+	for _, tt := range []struct{ config, want string }{
+		{strings.Replace(withTLS, "data_dir: ", "data_dir: /elsewhere", 1), "data_dir changed"},
+		{string(text), "turning TLS on or off needs a restart"},
+	} {
+		os.WriteFile(cfgPath, []byte(tt.config), 0o600)
+		cmd.Process.Signal(syscall.SIGHUP)
+		if line := waitLog("config reload refused"); !strings.Contains(line, tt.want) {
+			t.Fatalf("the refusal does not say %q: %s", tt.want, line)
+		}
+	}
 	os.WriteFile(cfgPath, []byte(strings.Replace(withTLS, "cert: hub.crt", "cert: gone.crt", 1)), 0o600)
 	cmd.Process.Signal(syscall.SIGHUP)
 	if line := waitLog("config reload refused"); !bytes.Contains([]byte(line), []byte("gone.crt")) {

@@ -135,7 +135,6 @@ type hub struct {
 	config  *atomic.Pointer[config.Config]
 	tls     atomic.Pointer[tls.Config] // the TLS material in force; nil for plain HTTP
 	hubKey  ed25519.PublicKey
-	dataDir string
 }
 
 // openHub opens the data directory and builds the server over it.
@@ -195,7 +194,7 @@ func openHub(cfg *config.Config, log *slog.Logger) (*hub, error) {
 		TokenKey:      hubKey.Public().(ed25519.PublicKey),
 		Logger:        log,
 	})
-	h := &hub{Server: srv, store: st, witness: witness, config: current, hubKey: hubKey.Public().(ed25519.PublicKey), dataDir: cfg.DataDir}
+	h := &hub{Server: srv, store: st, witness: witness, config: current, hubKey: hubKey.Public().(ed25519.PublicKey)}
 	if err != nil {
 		h.close()
 		return nil, err
@@ -222,8 +221,8 @@ func (h *hub) reload(configPath string) (string, error) {
 		return "", err
 	}
 	old := h.config.Load()
-	if cfg.DataDir != h.dataDir {
-		return "", fmt.Errorf("data_dir changed from %s to %s: restart the hub to move it", h.dataDir, cfg.DataDir)
+	if cfg.DataDir != old.DataDir {
+		return "", fmt.Errorf("data_dir changed from %s to %s: restart the hub to move it", old.DataDir, cfg.DataDir)
 	}
 	if (cfg.TLS.Cert == "") != (old.TLS.Cert == "") {
 		return "", errors.New("tls: turning TLS on or off needs a restart")
