@@ -12,7 +12,8 @@ import (
 )
 
 // Envelope is a TAXII 2.1 envelope or a STIX bundle as posted: only its
-// objects matter, each kept as the exact bytes the client sent.
+// objects matter, each kept as the exact bytes the client sent (slices of
+// the body ParseEnvelope read: the body must not change while they are used).
 type Envelope struct {
 	Objects []json.RawMessage
 }
