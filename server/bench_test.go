@@ -53,7 +53,7 @@ func (h *hub) postAs(token []string, path string, body []byte) status {
 func loadHub(b *testing.B, n int, opts ...hubOption) (*hub, []string) {
 	h, token := benchHub(b, opts...)
 	for first := 0; first < n; first += 1000 {
-		h.postAs(token, objectsPath, synth.Envelope(first, min(1000, n-first)))
+		h.postAs(token, objectsPath, synth.RealisticEnvelope(first, min(1000, n-first)))
 	}
 	return h, token
 }
@@ -66,7 +66,7 @@ func BenchmarkPostEnvelope(b *testing.B) {
 		b.ResetTimer()
 		for b.Loop() {
 			first := int(next.Add(1000))
-			st := h.postAs(token, objectsPath, synth.Envelope(first, 1000))
+			st := h.postAs(token, objectsPath, synth.RealisticEnvelope(first, 1000))
 			if st.SuccessCount != 1000 {
 				b.Fatalf("status %+v", st)
 			}
@@ -110,7 +110,7 @@ func BenchmarkGetObject(b *testing.B) {
 		h, token := loadHub(b, n, opts...)
 		b.ResetTimer()
 		for i := 0; b.Loop(); i++ {
-			if res := h.get(objectsPath+synth.ID(i*7919%n)+"/", token...); res.status != http.StatusOK {
+			if res := h.get(objectsPath+synth.RealisticID(i*7919%n)+"/", token...); res.status != http.StatusOK {
 				b.Fatalf("GET = %d", res.status)
 			}
 		}

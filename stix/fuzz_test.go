@@ -2,8 +2,12 @@ package stix
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 )
 
 func FuzzParseTimestamp(f *testing.F) {
@@ -65,4 +69,49 @@ func FuzzCheckPattern(f *testing.F) {
 			t.Fatalf("checkPattern(%q) = %v", pattern, err)
 		}
 	})
+}
+
+// FuzzDecodeObject holds the validator's JSON decoder to the reference
+// decoder (go-json-experiment's defaults, which Validate used before): the
+// same inputs accepted, decoded to the same values.
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range append(slices.Clone(validateSeeds),
+		`{"a":"\ud83d\ude00\u00e9\n","b":[1,-0.5e3,true,false,null,{}],"c":{"d":[]}}`,
+		`{"a":1,"a":2}`, `{"a":"\ud83d"}`, "{\"a\":\"\xff\"}", `{"a":01}`, `{"a":1e400}`, `[1]`, `{} {}`, ` {"a" : [ "x" , 2 ] } `,
+	) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := decodeObject(raw)
+		var want map[string]any
+		wantErr := json.Unmarshal(raw, &want)
+		if wantErr == nil && want == nil {
+			wantErr = errors.New("null") // not an object
+		}
+		switch {
+		case (err == nil) != (wantErr == nil):
+			t.Fatalf("decodeObject(%q) error %v; the reference decoder's %v", raw, err, wantErr)
+		case err == nil && !reflect.DeepEqual(plain(got), want):
+			t.Fatalf("decodeObject(%q) = %#v; the reference decoder's %#v", raw, plain(got), want)
+		}
+	})
+}
+
+// plain is a decoded value with its objects as maps.
+func plain(val any) any {
+	switch x := val.(type) {
+	case jsonObject:
+		m := make(map[string]any, len(x))
+		for _, member := range x {
+			m[member.name] = plain(member.value)
+		}
+		return m
+	case []any:
+		list := make([]any, len(x))
+		for i, item := range x {
+			list[i] = plain(item)
+		}
+		return list
+	}
+	return val
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -104,7 +105,7 @@ func listOf(each check) check {
 			v.bad(path, "must not be an empty list (leave the property out instead)")
 		default:
 			for i, item := range list {
-				each(v, fmt.Sprintf("%s[%d]", path, i), item)
+				each(v, path+"["+strconv.Itoa(i)+"]", item)
 			}
 		}
 	}
@@ -146,7 +147,7 @@ var (
 
 // dict accepts a non-empty JSON object with valid keys.
 func dict(v *validator, path string, val any) {
-	m, ok := val.(map[string]any)
+	m, ok := val.(jsonObject)
 	if !ok {
 		v.bad(path, "must be a dictionary (JSON object), got %s", jsonKind(val))
 		return
@@ -154,8 +155,8 @@ func dict(v *validator, path string, val any) {
 	if len(m) == 0 {
 		v.bad(path, "must not be an empty dictionary (leave the property out instead)")
 	}
-	for k := range m {
-		if !dictKey.MatchString(k) {
+	for _, e := range m {
+		if k := e.name; !dictKey.MatchString(k) {
 			v.bad(path, "key %q must be 1-250 ASCII letters, digits, '_' or '-'", k)
 		}
 	}
@@ -170,8 +171,9 @@ var dictKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,250}$`)
 // them. A string is accepted with a warning; anything else is refused.
 func headerFields(v *validator, path string, val any) {
 	dict(v, path, val)
-	m, _ := val.(map[string]any)
-	for k, field := range m {
+	m, _ := val.(jsonObject)
+	for _, e := range m {
+		k, field := e.name, e.value
 		switch x := field.(type) {
 		case string:
 			v.warn(path+"."+k, "should be a list of strings (STIX 2.1: a header may repeat); a string is accepted")
@@ -187,19 +189,19 @@ func headerFields(v *validator, path string, val any) {
 // whose required ones are present.
 func object(props map[string]check, required ...string) check {
 	return func(v *validator, path string, val any) {
-		m, ok := val.(map[string]any)
+		m, ok := val.(jsonObject)
 		if !ok {
 			v.bad(path, "must be a JSON object, got %s", jsonKind(val))
 			return
 		}
 		for _, r := range required {
-			if _, ok := m[r]; !ok {
+			if _, ok := m.lookup(r); !ok {
 				v.bad(path+"."+r, "required property is missing")
 			}
 		}
-		for k, pv := range m {
-			if c, ok := props[k]; ok {
-				c(v, path+"."+k, pv)
+		for _, e := range m {
+			if c, ok := props[e.name]; ok {
+				c(v, path+"."+e.name, e.value)
 			}
 		}
 	}
@@ -244,12 +246,13 @@ var customHashKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{3,250}$`)
 // hashes accepts a hashes dictionary: known algorithms in their format,
 // other names per the custom-key rule.
 func hashes(v *validator, path string, val any) {
-	m, ok := val.(map[string]any)
+	m, ok := val.(jsonObject)
 	if !ok || len(m) == 0 {
 		v.bad(path, "must be a non-empty dictionary of hash algorithm to hash value")
 		return
 	}
-	for algo, h := range m {
+	for _, e := range m {
+		algo, h := e.name, e.value
 		s, ok := h.(string)
 		if !ok {
 			v.bad(path+"."+algo, "must be a string, got %s", jsonKind(h))
@@ -307,17 +310,17 @@ var (
 
 func externalReference(v *validator, path string, val any) {
 	object(map[string]check{"source_name": str, "description": str, "url": urlString, "external_id": str, "hashes": hashes}, "source_name")(v, path, val)
-	m, ok := val.(map[string]any)
+	m, ok := val.(jsonObject)
 	if !ok {
 		return
 	}
-	_, d := m["description"]
-	_, u := m["url"]
-	id, hasID := m["external_id"].(string)
+	_, d := m.lookup("description")
+	_, u := m.lookup("url")
+	id, hasID := m.get("external_id").(string)
 	if !d && !u && !hasID {
 		v.bad(path, "needs at least one of description, url, external_id")
 	}
-	switch m["source_name"] {
+	switch m.get("source_name") {
 	case "cve":
 		if !cveID.MatchString(id) {
 			v.bad(path+".external_id", "a cve reference needs an external_id like CVE-2020-0001")
@@ -333,16 +336,16 @@ var selectorForm = regexp.MustCompile(`^([a-z0-9_-]{3,250}(\.(\[\d+\]|[a-z0-9_-]
 
 func granularMarking(v *validator, path string, val any) {
 	object(map[string]check{"selectors": strList, "marking_ref": ref("marking-definition"), "lang": str}, "selectors")(v, path, val)
-	m, ok := val.(map[string]any)
+	m, ok := val.(jsonObject)
 	if !ok {
 		return
 	}
-	_, hasRef := m["marking_ref"]
-	_, hasLang := m["lang"]
+	_, hasRef := m.lookup("marking_ref")
+	_, hasLang := m.lookup("lang")
 	if hasRef == hasLang {
 		v.bad(path, "needs exactly one of marking_ref and lang")
 	}
-	list, _ := m["selectors"].([]any)
+	list, _ := m.get("selectors").([]any)
 	for i, sel := range list {
 		s, _ := sel.(string)
 		if s == "" {
@@ -369,7 +372,7 @@ func jsonKind(val any) string {
 		return "a boolean"
 	case []any:
 		return "a list"
-	case map[string]any:
+	case jsonObject:
 		return "an object"
 	}
 	return fmt.Sprintf("%T", val)

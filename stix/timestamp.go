@@ -83,5 +83,13 @@ func digits(s string) (int, bool) {
 }
 
 func daysIn(m time.Month, year int) int {
-	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	switch {
+	case m == time.February && year%4 == 0 && (year%100 != 0 || year%400 == 0):
+		return 29
+	case m == time.February:
+		return 28
+	case m == time.April || m == time.June || m == time.September || m == time.November:
+		return 30
+	}
+	return 31
 }

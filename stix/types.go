@@ -267,15 +267,15 @@ func (v *validator) atLeastOneOwn() {
 
 // customDefinition is how a custom object type is checked: as an SCO when
 // an extension says it is one or when it has no created time, else as an SDO.
-func customDefinition(obj map[string]any) *typeDef {
+func customDefinition(obj jsonObject) *typeDef {
 	k := kindSDO
-	if _, dated := obj["created"]; !dated {
+	if _, dated := obj.lookup("created"); !dated {
 		k = kindSCO
 	}
-	if exts, ok := obj["extensions"].(map[string]any); ok {
+	if exts, ok := obj.get("extensions").(jsonObject); ok {
 		for _, e := range exts {
-			if m, ok := e.(map[string]any); ok {
-				switch m["extension_type"] {
+			if m, ok := e.value.(jsonObject); ok {
+				switch m.get("extension_type") {
 				case "new-sco":
 					k = kindSCO
 				case "new-sdo":
@@ -341,14 +341,15 @@ var predefinedExtensions = map[string]map[string]check{
 // ids (whose content cannot be known, beyond extension_type) and named
 // "-ext" extensions, STIX's own checked in full.
 func extensions(v *validator, path string, val any) {
-	m, ok := val.(map[string]any)
+	m, ok := val.(jsonObject)
 	if !ok || len(m) == 0 {
 		v.bad(path, "must be a non-empty dictionary of extensions")
 		return
 	}
-	for name, ext := range m {
+	for _, e := range m {
+		name, ext := e.name, e.value
 		at := path + "." + name
-		body, ok := ext.(map[string]any)
+		body, ok := ext.(jsonObject)
 		if !ok || len(body) == 0 {
 			v.bad(at, "must be a non-empty dictionary")
 			continue
@@ -358,7 +359,7 @@ func extensions(v *validator, path string, val any) {
 			if _, err := SplitID(name); err != nil {
 				v.bad(at, "%v", err)
 			}
-			if et, has := body["extension_type"]; has {
+			if et, has := body.lookup("extension_type"); has {
 				enum(extensionTypes...)(v, at+".extension_type", et)
 			}
 		case extensionName.MatchString(name) || strings.HasPrefix(name, "x-"):
@@ -381,8 +382,8 @@ func checkRelationshipType(v *validator, path string, val any) {
 
 func checkIndicator(v *validator) {
 	v.ordered("valid_from", "valid_until", true)
-	pattern, ok := v.obj["pattern"].(string)
-	if !ok || v.obj["pattern_type"] != "stix" {
+	pattern, ok := v.obj.get("pattern").(string)
+	if !ok || v.obj.get("pattern_type") != "stix" {
 		return // other pattern languages are stored as they are
 	}
 	warnings, err := checkPattern(pattern)
@@ -395,8 +396,8 @@ func checkIndicator(v *validator) {
 }
 
 func checkLocation(v *validator) {
-	_, lat := v.obj["latitude"]
-	_, long := v.obj["longitude"]
+	_, lat := v.obj.lookup("latitude")
+	_, long := v.obj.lookup("longitude")
 	if lat != long {
 		v.bad("", "latitude and longitude must be given together")
 	}
@@ -410,7 +411,7 @@ func checkLocation(v *validator) {
 
 func checkMalware(v *validator) {
 	seenOrder(v)
-	if v.obj["is_family"] == true && !v.has("name") {
+	if v.obj.get("is_family") == true && !v.has("name") {
 		v.bad("name", "required when is_family is true")
 	}
 }
@@ -438,16 +439,16 @@ const tlp2Extension = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88
 // could post a "TLP:RED" that reads as CLEAR to tools that resolve it.
 func (v *validator) definesTLP(id string, level TLP) bool {
 	if want, v1 := tlpDefinitions[id]; v1 {
-		def, _ := v.obj["definition"].(map[string]any)
-		return v.obj["definition_type"] == "tlp" && def["tlp"] == want
+		def, _ := v.obj.get("definition").(jsonObject)
+		return v.obj.get("definition_type") == "tlp" && def.get("tlp") == want
 	}
-	exts, _ := v.obj["extensions"].(map[string]any)
-	ext, _ := exts[tlp2Extension].(map[string]any)
-	return ext["tlp_2_0"] == strings.ToLower(strings.TrimPrefix(level.String(), "TLP:"))
+	exts, _ := v.obj.get("extensions").(jsonObject)
+	ext, _ := exts.get(tlp2Extension).(jsonObject)
+	return ext.get("tlp_2_0") == strings.ToLower(strings.TrimPrefix(level.String(), "TLP:"))
 }
 
 func checkMarkingDefinition(v *validator) {
-	id, _ := v.obj["id"].(string)
+	id, _ := v.obj.get("id").(string)
 	if level, ok := TLPOf(id); ok && !v.definesTLP(CanonicalID(id), level) {
 		v.bad("id", "%s is the id of %s; only that marking's standard definition may carry it", id, level)
 	}
@@ -461,19 +462,19 @@ func checkMarkingDefinition(v *validator) {
 		v.bad("", "a marking definition needs definition_type and definition (or extensions)")
 		return
 	}
-	def, _ := v.obj["definition"].(map[string]any)
-	switch v.obj["definition_type"] {
+	def, _ := v.obj.get("definition").(jsonObject)
+	switch v.obj.get("definition_type") {
 	case "statement":
-		if _, ok := def["statement"].(string); !ok {
+		if _, ok := def.get("statement").(string); !ok {
 			v.bad("definition.statement", "a statement marking needs a statement string")
 		}
 	case "tlp":
-		id, _ := v.obj["id"].(string)
+		id, _ := v.obj.get("id").(string)
 		level, known := tlpDefinitions[id]
-		if !known || def["tlp"] != level || len(def) != 1 {
+		if !known || def.get("tlp") != level || len(def) != 1 {
 			v.bad("definition", "only the four TLP 1.0 marking definitions of STIX 2.1 may have definition_type tlp")
 		}
-		if created, _ := v.obj["created"].(string); known && created != "2017-01-20T00:00:00.000Z" {
+		if created, _ := v.obj.get("created").(string); known && created != "2017-01-20T00:00:00.000Z" {
 			v.bad("created", "TLP 1.0 marking definitions were created 2017-01-20T00:00:00.000Z")
 		}
 	}
@@ -481,14 +482,14 @@ func checkMarkingDefinition(v *validator) {
 
 func languageContents(v *validator, path string, val any) {
 	dict(v, path, val)
-	m, _ := val.(map[string]any)
-	for lang, props := range m {
-		dict(v, path+"."+lang, props)
+	m, _ := val.(jsonObject)
+	for _, lang := range m {
+		dict(v, path+"."+lang.name, lang.value)
 	}
 }
 
 func checkExtensionDefinition(v *validator) {
-	types, _ := v.obj["extension_types"].([]any)
+	types, _ := v.obj.get("extension_types").([]any)
 	if v.has("extension_properties") && !slices.Contains(types, any("toplevel-property-extension")) {
 		v.bad("extension_properties", "is allowed only with extension type toplevel-property-extension")
 	}
@@ -508,9 +509,9 @@ func checkArtifact(v *validator) {
 
 var mimePart = func(v *validator, path string, val any) {
 	object(map[string]check{"body": str, "body_raw_ref": ref("artifact", "file"), "content_type": str, "content_disposition": str})(v, path, val)
-	if m, ok := val.(map[string]any); ok {
-		_, body := m["body"]
-		_, rawRef := m["body_raw_ref"]
+	if m, ok := val.(jsonObject); ok {
+		_, body := m.lookup("body")
+		_, rawRef := m.lookup("body_raw_ref")
 		if !body && !rawRef {
 			v.bad(path, "a MIME part needs body or body_raw_ref")
 		}
@@ -518,7 +519,7 @@ var mimePart = func(v *validator, path string, val any) {
 }
 
 func checkEmailMessage(v *validator) {
-	switch v.obj["is_multipart"] {
+	switch v.obj.get("is_multipart") {
 	case true:
 		if v.has("body") {
 			v.bad("body", "must be absent when is_multipart is true (use body_multipart)")
@@ -533,7 +534,7 @@ func checkEmailMessage(v *validator) {
 func checkNetworkTraffic(v *validator) {
 	v.atLeastOne("src_ref", "dst_ref")
 	v.ordered("start", "end", false)
-	if v.obj["is_active"] == true && v.has("end") {
+	if v.obj.get("is_active") == true && v.has("end") {
 		v.bad("end", "must be absent while is_active is true")
 	}
 }

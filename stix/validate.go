@@ -7,9 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Options tune validation for a collection.
@@ -80,17 +77,14 @@ func Summary(problems []Problem) string {
 // object and every problem found (errors and warnings). Meta is filled as
 // far as the object allows, so that a refusal can name it.
 func Validate(raw []byte, opts Options) (Meta, []Problem) {
-	v := &validator{opts: opts, obj: make(map[string]any, 16)}
-	if err := json.Unmarshal(raw, &v.obj); errors.Is(err, jsontext.ErrDuplicateName) {
+	v := &validator{opts: opts}
+	var err error
+	if v.obj, err = decodeObject(raw); errors.Is(err, errDuplicateName) {
 		// Which of the two values counts depends on the reader: refused.
 		v.bad("", "names a property twice: %v", err)
 		return Meta{}, v.problems
 	} else if err != nil {
 		v.bad("", "not a JSON object: %v", err)
-		return Meta{}, v.problems
-	}
-	if v.obj == nil {
-		v.bad("", "not a JSON object")
 		return Meta{}, v.problems
 	}
 	m := v.identify()
@@ -104,7 +98,7 @@ func Validate(raw []byte, opts Options) (Meta, []Problem) {
 // validator collects the problems of one object.
 type validator struct {
 	opts     Options
-	obj      map[string]any
+	obj      jsonObject
 	typ      string
 	def      *typeDef
 	problems []Problem
@@ -120,7 +114,7 @@ func (v *validator) warn(path, format string, args ...any) {
 
 // has reports whether the object carries property name.
 func (v *validator) has(name string) bool {
-	_, ok := v.obj[name]
+	_, ok := v.obj.lookup(name)
 	return ok
 }
 
@@ -128,24 +122,24 @@ func (v *validator) has(name string) bool {
 // decide how the rest is checked.
 func (v *validator) identify() Meta {
 	var m Meta
-	typ, ok := v.obj["type"].(string)
+	typ, ok := v.obj.get("type").(string)
 	switch {
 	case !v.has("type"):
 		v.bad("type", "required property is missing")
 	case !ok:
-		v.bad("type", "must be a string, got %s", jsonKind(v.obj["type"]))
+		v.bad("type", "must be a string, got %s", jsonKind(v.obj.get("type")))
 	case !ValidTypeName(typ):
 		v.bad("type", "%q is not a valid type name (a-z, 0-9, hyphen; 3-250 characters)", typ)
 	case typ == "bundle":
 		v.bad("type", "a bundle is a container, not an object: post its objects")
 	}
 	m.Type = typ
-	id, ok := v.obj["id"].(string)
+	id, ok := v.obj.get("id").(string)
 	switch {
 	case !v.has("id"):
 		v.bad("id", "required property is missing")
 	case !ok:
-		v.bad("id", "must be a string, got %s", jsonKind(v.obj["id"]))
+		v.bad("id", "must be a string, got %s", jsonKind(v.obj.get("id")))
 	default:
 		m.ID = CanonicalID(id)
 		if idType, err := SplitID(id); err != nil {
@@ -166,7 +160,7 @@ func (v *validator) identify() Meta {
 		}
 	}
 
-	spec, hasSpec := v.obj["spec_version"]
+	spec, hasSpec := v.obj.lookup("spec_version")
 	switch {
 	case !hasSpec && v.def.kind == kindSCO:
 		m.SpecVersion = "2.1"
@@ -177,27 +171,27 @@ func (v *validator) identify() Meta {
 	default:
 		m.SpecVersion = "2.1"
 	}
-	createdBy, _ := v.obj["created_by_ref"].(string)
+	createdBy, _ := v.obj.get("created_by_ref").(string)
 	m.CreatedByRef = CanonicalID(createdBy)
-	m.Revoked, _ = v.obj["revoked"].(bool)
-	if refs, ok := v.obj["object_marking_refs"].([]any); ok {
+	m.Revoked, _ = v.obj.get("revoked").(bool)
+	if refs, ok := v.obj.get("object_marking_refs").([]any); ok {
 		for _, r := range refs {
 			if s, ok := r.(string); ok {
 				m.MarkingRefs = append(m.MarkingRefs, CanonicalID(s))
 			}
 		}
 	}
-	if granular, ok := v.obj["granular_markings"].([]any); ok {
+	if granular, ok := v.obj.get("granular_markings").([]any); ok {
 		for _, g := range granular {
-			gm, _ := g.(map[string]any)
-			if s, ok := gm["marking_ref"].(string); ok {
+			gm, _ := g.(jsonObject)
+			if s, ok := gm.get("marking_ref").(string); ok {
 				m.GranularMarkingRefs = append(m.GranularMarkingRefs, CanonicalID(s))
 			}
 		}
 	}
 	// The version is modified, else created.
 	for _, name := range []string{"created", "modified"} {
-		text, ok := v.obj[name].(string)
+		text, ok := v.obj.get(name).(string)
 		if !ok {
 			continue
 		}
@@ -225,7 +219,8 @@ func (v *validator) checkProperties() {
 			v.bad(name, "required property is missing")
 		}
 	}
-	for name, val := range v.obj {
+	for _, prop := range v.obj {
+		name, val := prop.name, prop.value
 		if name == "type" || name == "id" {
 			continue
 		}
@@ -277,9 +272,9 @@ func (v *validator) noNulls(path string, val any) {
 		for i, item := range x {
 			v.noNulls(fmt.Sprintf("%s[%d]", path, i), item)
 		}
-	case map[string]any:
-		for k, item := range x {
-			v.noNulls(path+"."+k, item)
+	case jsonObject:
+		for _, m := range x {
+			v.noNulls(path+"."+m.name, m.value)
 		}
 	}
 }
@@ -287,8 +282,8 @@ func (v *validator) noNulls(path string, val any) {
 // ordered checks that timestamp property later is after earlier (or equal
 // unless strict), when both are present and valid.
 func (v *validator) ordered(earlier, later string, strict bool) {
-	a, okA := v.obj[earlier].(string)
-	b, okB := v.obj[later].(string)
+	a, okA := v.obj.get(earlier).(string)
+	b, okB := v.obj.get(later).(string)
 	if !okA || !okB {
 		return
 	}
@@ -319,8 +314,8 @@ func (v *validator) selects(selector string) bool {
 	var cur any = v.obj
 	for step := range strings.SplitSeq(selector, ".") {
 		switch x := cur.(type) {
-		case map[string]any:
-			next, ok := x[step]
+		case jsonObject:
+			next, ok := x.lookup(step)
 			if !ok {
 				return false
 			}

@@ -1,0 +1,397 @@
+package stix
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonObject is a decoded JSON object: its members in the order written.
+// Validation looks a name up by a scan, which for objects of a few dozen
+// members costs less than building a map.
+type jsonObject []member
+
+type member struct {
+	name  string
+	value any
+}
+
+// lookup returns the value of property name, and whether there is one.
+func (o jsonObject) lookup(name string) (any, bool) {
+	for i := range o {
+		if o[i].name == name {
+			return o[i].value, true
+		}
+	}
+	return nil, false
+}
+
+// get returns the value of property name, nil when there is none.
+func (o jsonObject) get(name string) any {
+	v, _ := o.lookup(name)
+	return v
+}
+
+// errDuplicateName reports an object that names a property twice: which
+// of the two values counts depends on the reader.
+var errDuplicateName = errors.New("a property is named twice")
+
+// maxDepth bounds how deeply lists and objects nest (as jsontext does).
+const maxDepth = 10000
+
+// decodeObject decodes raw, one JSON object (RFC 8259, as strict as
+// jsontext's defaults: valid UTF-8, no unpaired surrogate escapes, no name
+// twice in an object), in one pass: JSON objects become jsonObject, lists
+// []any, strings string, numbers float64, true and false bool, null nil.
+// Strings share one copy of raw, made once.
+func decodeObject(raw []byte) (jsonObject, error) {
+	d := decoder{text: string(raw)}
+	d.space()
+	if d.pos == len(d.text) || d.text[d.pos] != '{' {
+		if _, err := d.value(0); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("the top level is not a JSON object")
+	}
+	val, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	if d.space(); d.pos < len(d.text) {
+		return nil, d.fail("after the object")
+	}
+	return val.(jsonObject), nil
+}
+
+// decoder reads JSON from text, a copy of the bytes that its strings share.
+type decoder struct {
+	text string
+	pos  int
+}
+
+// fail reports what is wrong at the decoder's position.
+func (d *decoder) fail(what string) error {
+	if d.pos >= len(d.text) {
+		return fmt.Errorf("unexpected end of JSON input %s", what)
+	}
+	return fmt.Errorf("invalid character %q at byte offset %d %s", d.text[d.pos], d.pos, what)
+}
+
+func (d *decoder) space() {
+	for d.pos < len(d.text) {
+		switch d.text[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value decodes the value at the position (after white space), depth
+// lists and objects deep.
+func (d *decoder) value(depth int) (any, error) {
+	d.space()
+	if d.pos == len(d.text) {
+		return nil, d.fail("where a value was expected")
+	}
+	switch c := d.text[d.pos]; {
+	case c == '{':
+		return d.object(depth + 1)
+	case c == '[':
+		return d.list(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	for _, lit := range []struct {
+		text string
+		val  any
+	}{{"null", nil}, {"true", true}, {"false", false}} {
+		if len(d.text)-d.pos >= len(lit.text) && d.text[d.pos:d.pos+len(lit.text)] == lit.text {
+			d.pos += len(lit.text)
+			return lit.val, nil
+		}
+	}
+	return nil, d.fail("where a value was expected")
+}
+
+func (d *decoder) object(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("nested more than %d deep", maxDepth)
+	}
+	d.pos++ // {
+	obj := make(jsonObject, 0, 16)
+	var names map[string]bool // for objects too large to scan
+	for {
+		d.space()
+		if d.pos < len(d.text) && d.text[d.pos] == '}' && len(obj) == 0 {
+			d.pos++
+			return obj, nil
+		}
+		if d.pos == len(d.text) || d.text[d.pos] != '"' {
+			return nil, d.fail("where a property name was expected")
+		}
+		name, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		if named(obj, name, &names) {
+			return nil, fmt.Errorf("%w: %q", errDuplicateName, name)
+		}
+		if d.space(); d.pos == len(d.text) || d.text[d.pos] != ':' {
+			return nil, d.fail("after a property name")
+		}
+		d.pos++
+		val, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		obj = append(obj, member{name, val})
+		if d.space(); d.pos < len(d.text) {
+			switch d.text[d.pos] {
+			case ',':
+				d.pos++
+				continue
+			case '}':
+				d.pos++
+				return obj, nil
+			}
+		}
+		return nil, d.fail("after a property value")
+	}
+}
+
+// named reports whether obj already has a member name; past 32 members it
+// keeps their names in names, so that a huge object costs no scan per name.
+func named(obj jsonObject, name string, names *map[string]bool) bool {
+	if len(obj) < 32 {
+		_, found := obj.lookup(name)
+		return found
+	}
+	if *names == nil {
+		*names = make(map[string]bool, 2*len(obj))
+		for _, m := range obj {
+			(*names)[m.name] = true
+		}
+	}
+	found := (*names)[name]
+	(*names)[name] = true
+	return found
+}
+
+func (d *decoder) list(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("nested more than %d deep", maxDepth)
+	}
+	d.pos++ // [
+	list := make([]any, 0, 4)
+	for {
+		d.space()
+		if d.pos < len(d.text) && d.text[d.pos] == ']' && len(list) == 0 {
+			d.pos++
+			return list, nil
+		}
+		item, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, item)
+		if d.space(); d.pos < len(d.text) {
+			switch d.text[d.pos] {
+			case ',':
+				d.pos++
+				continue
+			case ']':
+				d.pos++
+				return list, nil
+			}
+		}
+		return nil, d.fail("after a list item")
+	}
+}
+
+// str decodes the string at the position. One without escapes is a slice
+// of the decoder's text; one with escapes is built.
+func (d *decoder) str() (string, error) {
+	d.pos++ // "
+	start := d.pos
+	for d.pos < len(d.text) {
+		c := d.text[d.pos]
+		if plainByte[c] {
+			d.pos++
+			continue
+		}
+		switch {
+		case c == '"':
+			d.pos++
+			return d.text[start : d.pos-1], nil
+		case c == '\\':
+			return d.escaped(start)
+		case c < 0x20:
+			return "", d.fail("in a string (control characters must be escaped)")
+		case c < utf8.RuneSelf:
+			d.pos++
+		default:
+			if err := d.utf8Rune(); err != nil {
+				return "", err
+			}
+		}
+	}
+	return "", d.fail("in a string")
+}
+
+// plainByte marks the bytes a string holds as they are: not the quote, the
+// backslash, a control character, or part of a multi-byte character.
+var plainByte = func() (plain [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+	}
+	return plain
+}()
+
+// utf8Rune steps over one multi-byte UTF-8 character, refusing invalid ones.
+func (d *decoder) utf8Rune() error {
+	r, size := utf8.DecodeRuneInString(d.text[d.pos:])
+	if r == utf8.RuneError && size == 1 {
+		return fmt.Errorf("invalid UTF-8 at byte offset %d in a string", d.pos)
+	}
+	d.pos += size
+	return nil
+}
+
+// escaped finishes a string from start whose first escape is at the position.
+func (d *decoder) escaped(start int) (string, error) {
+	b := []byte(d.text[start:d.pos])
+	for d.pos < len(d.text) {
+		c := d.text[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return string(b), nil
+		case c == '\\':
+			r, err := d.escape()
+			if err != nil {
+				return "", err
+			}
+			b = utf8.AppendRune(b, r)
+		case c < 0x20:
+			return "", d.fail("in a string (control characters must be escaped)")
+		case c < utf8.RuneSelf:
+			b = append(b, c)
+			d.pos++
+		default:
+			from := d.pos
+			if err := d.utf8Rune(); err != nil {
+				return "", err
+			}
+			b = append(b, d.text[from:d.pos]...)
+		}
+	}
+	return "", d.fail("in a string")
+}
+
+// escape decodes the escape sequence at the position: \" \\ \/ \b \f \n \r
+// \t, \uXXXX, and a surrogate pair as two \u escapes.
+func (d *decoder) escape() (rune, error) {
+	if d.pos+1 >= len(d.text) {
+		d.pos = len(d.text)
+		return 0, d.fail("in a string")
+	}
+	d.pos += 2
+	switch d.text[d.pos-1] {
+	case '"':
+		return '"', nil
+	case '\\':
+		return '\\', nil
+	case '/':
+		return '/', nil
+	case 'b':
+		return '\b', nil
+	case 'f':
+		return '\f', nil
+	case 'n':
+		return '\n', nil
+	case 'r':
+		return '\r', nil
+	case 't':
+		return '\t', nil
+	case 'u':
+		r, err := d.hex4()
+		if err != nil || !utf16.IsSurrogate(r) {
+			return r, err
+		}
+		if r < 0xdc00 && d.pos+1 < len(d.text) && d.text[d.pos] == '\\' && d.text[d.pos+1] == 'u' {
+			d.pos += 2
+			low, err := d.hex4()
+			if err != nil {
+				return 0, err
+			}
+			if pair := utf16.DecodeRune(r, low); pair != utf8.RuneError {
+				return pair, nil
+			}
+		}
+		return 0, fmt.Errorf("invalid surrogate pair in a string before byte offset %d", d.pos)
+	}
+	d.pos--
+	return 0, d.fail("in an escape sequence")
+}
+
+func (d *decoder) hex4() (rune, error) {
+	if len(d.text)-d.pos < 4 {
+		d.pos = len(d.text)
+		return 0, d.fail("in a \\u escape")
+	}
+	n, err := strconv.ParseUint(d.text[d.pos:d.pos+4], 16, 16)
+	if err != nil {
+		return 0, d.fail("in a \\u escape")
+	}
+	d.pos += 4
+	return rune(n), nil
+}
+
+// number decodes the number at the position: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *decoder) number() (any, error) {
+	start := d.pos
+	if d.text[d.pos] == '-' {
+		d.pos++
+	}
+	switch {
+	case d.pos < len(d.text) && d.text[d.pos] == '0':
+		d.pos++
+	case !d.digits():
+		return nil, d.fail("in a number")
+	}
+	if d.pos < len(d.text) && d.text[d.pos] == '.' {
+		d.pos++
+		if !d.digits() {
+			return nil, d.fail("in a number")
+		}
+	}
+	if d.pos < len(d.text) && (d.text[d.pos] == 'e' || d.text[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.text) && (d.text[d.pos] == '+' || d.text[d.pos] == '-') {
+			d.pos++
+		}
+		if !d.digits() {
+			return nil, d.fail("in a number")
+		}
+	}
+	n, err := strconv.ParseFloat(d.text[start:d.pos], 64)
+	if err != nil {
+		return nil, fmt.Errorf("the number %s is out of range", d.text[start:d.pos])
+	}
+	return n, nil
+}
+
+// digits steps over one or more digits, and reports whether there was one.
+func (d *decoder) digits() bool {
+	start := d.pos
+	for d.pos < len(d.text) && d.text[d.pos] >= '0' && d.text[d.pos] <= '9' {
+		d.pos++
+	}
+	return d.pos > start
+}
