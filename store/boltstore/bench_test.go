@@ -15,7 +15,7 @@ import (
 func synthObjects(b *testing.B, first, count int) []store.Object {
 	objs := make([]store.Object, count)
 	for i := range objs {
-		raw := synth.Indicator(first + i)
+		raw := synth.Realistic(first + i)
 		m, problems := stix.Validate(raw, stix.Options{})
 		if err := stix.Err(problems); err != nil {
 			b.Fatal(err)
@@ -43,19 +43,22 @@ func load(b *testing.B, s *Store, n int) {
 	}
 }
 
-// BenchmarkAdd stores batches of 1,000 indicators, one durable transaction each.
+// BenchmarkAdd stores batches of 1,000 realistic objects (random ids), one
+// durable transaction each, into a collection that holds BenchObjects.
 func BenchmarkAdd(b *testing.B) {
 	s := openBench(b)
+	n := synth.BenchObjects()
+	load(b, s, n)
 	batches := make([][]store.Object, 20)
 	for i := range batches {
-		batches[i] = synthObjects(b, i*1000, 1000)
+		batches[i] = synthObjects(b, n+i*1000, 1000)
 	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		objs := batches[i%len(batches)]
 		if i >= len(batches) { // fresh objects, so nothing is a duplicate, made off the clock
 			b.StopTimer()
-			objs = synthObjects(b, i*1000, 1000)
+			objs = synthObjects(b, n+i*1000, 1000)
 			b.StartTimer()
 		}
 		if err := s.Add(context.Background(), "c", store.Author{Admin: true}, objs, &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
@@ -103,7 +106,7 @@ func BenchmarkQueryByID(b *testing.B) {
 	load(b, s, n)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		err := s.Query(context.Background(), "c", store.Query{IDs: []string{synth.ID(i * 7919 % n)}, Limit: 1}, func(p store.Page) error {
+		err := s.Query(context.Background(), "c", store.Query{IDs: []string{synth.RealisticID(i * 7919 % n)}, Limit: 1}, func(p store.Page) error {
 			if len(p.Entries) != 1 {
 				return fmt.Errorf("got %d entries", len(p.Entries))
 			}

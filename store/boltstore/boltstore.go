@@ -1,7 +1,7 @@
 // Package boltstore is the embedded store.Store backend: one bbolt file,
 // and beside it a small audit journal.
 //
-// Layout (schema 1). Top-level buckets:
+// Layout (schema 2). Top-level buckets:
 //
 //	meta         "schema" → schema version (uint64, big-endian)
 //	statuses     status id → JSON of store.Status
@@ -10,8 +10,10 @@
 //	  "count"      → how many object versions it holds (8 bytes)
 //	  objects      date_added (8) → record: id, version, spec_version, raw JSON
 //	  ids          id 0x00 version (12) → date_added (8) + spec_version
+//	               id 0x00 → the organization that owns the object (kept
+//	               after a delete; absent for objects stored before owners
+//	               were recorded)
 //	  types        type 0x00 date_added (8) → empty
-//	  owners       id → the organization that owns it (kept after a delete)
 //	audit              seq (8) → JSON of audit.Record, hash-chained
 //	audit_checkpoints  seq (8) → JSON of audit.Checkpoint, signed
 //
@@ -27,7 +29,9 @@
 // ranges; both cost in proportion to what they return.
 //
 // Pages. objects is filled to 100% (its keys only grow) and types to 90%;
-// ids, keyed by random UUIDs, keeps bbolt's default. The OS page size (4
+// ids, keyed by random UUIDs, keeps bbolt's default. An object's owner sits
+// beside its versions, so that storing a new object writes one page of
+// random keys, not two. The OS page size (4
 // KiB) is bbolt's page size; a 600-byte indicator takes a seventh of one.
 //
 // Writes. One committer goroutine runs every write. Concurrent writes are
@@ -68,7 +72,9 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-const schemaVersion = 1
+// schemaVersion 2 keeps owners in the ids bucket; schema 1 had them in a
+// bucket of their own, and is upgraded when the file is opened to write.
+const schemaVersion = 2
 
 var (
 	bucketMeta        = []byte("meta")
@@ -77,7 +83,7 @@ var (
 	bucketObjects     = []byte("objects")
 	bucketIDs         = []byte("ids")
 	bucketTypes       = []byte("types")
-	bucketOwners      = []byte("owners")
+	bucketOwners      = []byte("owners") // schema 1 only
 	keySchema         = []byte("schema")
 	keyLastAdded      = []byte("last_added")
 	keyCount          = []byte("count") // object versions in the collection
@@ -205,10 +211,17 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 		return err
 	}
 	if v := meta.Get(keySchema); v != nil {
-		if got := binary.BigEndian.Uint64(v); got != schemaVersion {
+		switch got := binary.BigEndian.Uint64(v); got {
+		case schemaVersion:
+		case 1:
+			if err := moveOwners(tx); err != nil {
+				return fmt.Errorf("upgrading schema 1 to 2: %w", err)
+			}
+		default:
 			return fmt.Errorf("schema version %d, this build reads %d", got, schemaVersion)
 		}
-	} else if err := meta.Put(keySchema, be64(schemaVersion)); err != nil {
+	}
+	if err := meta.Put(keySchema, be64(schemaVersion)); err != nil {
 		return err
 	}
 	for _, name := range [][]byte{bucketStatuses, bucketCollections, bucketAudit, bucketCheckpoints} {
@@ -217,6 +230,26 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// moveOwners upgrades a schema 1 file: each collection's owners bucket
+// moves into its ids bucket, in the transaction that records schema 2.
+func moveOwners(tx *bolt.Tx) error {
+	return tx.Bucket(bucketCollections).ForEachBucket(func(id []byte) error {
+		root := tx.Bucket(bucketCollections).Bucket(id)
+		owners := root.Bucket(bucketOwners)
+		if owners == nil {
+			return nil // written before owners were recorded
+		}
+		ids := root.Bucket(bucketIDs)
+		err := owners.ForEach(func(object, org []byte) error {
+			return ids.Put(idPrefix(string(object)), bytes.Clone(org))
+		})
+		if err != nil {
+			return err
+		}
+		return root.DeleteBucket(bucketOwners)
+	})
 }
 
 // Close signs a shutdown checkpoint (when it can sign), stops the
@@ -242,7 +275,6 @@ func (s *Store) Close() error {
 // collection is one collection's buckets inside a transaction.
 type collection struct {
 	root, objects, ids, types *bolt.Bucket
-	owners                    *bolt.Bucket // nil in a file written before owners were recorded
 }
 
 func openCollection(tx *bolt.Tx, id string) (collection, bool) {
@@ -250,16 +282,16 @@ func openCollection(tx *bolt.Tx, id string) (collection, bool) {
 	if root == nil {
 		return collection{}, false
 	}
-	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes), root.Bucket(bucketOwners)}, true
+	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes)}, true
 }
 
 // owner returns the organization that owns object id, if one is recorded.
-func (c collection) owner(id string) (string, bool) {
-	if c.owners == nil {
-		return "", false
+func (c collection) owner(cur *bolt.Cursor, id string) (string, bool) {
+	prefix := idPrefix(id)
+	if k, v := cur.Seek(prefix); bytes.Equal(k, prefix) {
+		return string(v), true
 	}
-	v := c.owners.Get([]byte(id))
-	return string(v), v != nil
+	return "", false
 }
 
 func createCollection(tx *bolt.Tx, id string) (collection, error) {
@@ -271,7 +303,7 @@ func createCollection(tx *bolt.Tx, id string) (collection, error) {
 	for _, b := range []struct {
 		dst  **bolt.Bucket
 		name []byte
-	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}, {&c.owners, bucketOwners}} {
+	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}} {
 		if *b.dst, err = root.CreateBucketIfNotExists(b.name); err != nil {
 			return collection{}, err
 		}
@@ -353,7 +385,8 @@ const (
 // add stores one object version at date_added unless that version is
 // already there or may not join the stored ones, and reports which happened.
 func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (store.Detail, outcome, error) {
-	versions := c.versionsOf(c.ids.Cursor(), o.ID, nil)
+	cur := c.ids.Cursor()
+	versions := c.versionsOf(cur, o.ID, nil)
 	refuse := func(problem string) (store.Detail, outcome, error) {
 		if o.Where != "" {
 			problem = o.Where + ": " + problem
@@ -376,7 +409,7 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 	}
 	// Refusals never name the owner: it may have posted without
 	// created_by_ref, not to be known to the other members.
-	owner, known := c.owner(o.ID)
+	owner, known := c.owner(cur, o.ID)
 	if (known || len(versions) > 0) && !by.MayChange(owner, known) {
 		switch {
 		case !known:
@@ -392,7 +425,7 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 		}
 	}
 	if !known {
-		if err := c.owners.Put([]byte(o.ID), []byte(by.Org)); err != nil {
+		if err := c.ids.Put(idPrefix(o.ID), []byte(by.Org)); err != nil {
 			return store.Detail{}, stored, err
 		}
 	}
@@ -504,11 +537,12 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 		if !ok {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
-		versions := c.versionsOf(c.ids.Cursor(), id, nil)
+		cur := c.ids.Cursor()
+		versions := c.versionsOf(cur, id, nil)
 		if len(versions) == 0 {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
-		if owner, known := c.owner(id); !by.MayChange(owner, known) {
+		if owner, known := c.owner(cur, id); !by.MayChange(owner, known) {
 			if !known {
 				return fmt.Errorf("object %s was stored before the hub recorded owners; only an admin may delete it: %w", id, store.ErrNotOwner)
 			}

@@ -1,9 +1,12 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -13,6 +16,7 @@ import (
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/store"
 	"github.com/taxiihub/taxiihub/store/storetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestConformance(t *testing.T) {
@@ -128,3 +132,94 @@ func TestRetentionPrunesAtOpen(t *testing.T) {
 }
 
 var errStop = errors.New("stop")
+
+// A schema 1 file (owners in a bucket of their own, or none at all) is
+// upgraded when opened to write: the owners still decide who changes what.
+func TestOpenUpgradesSchema1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	ctx := context.Background()
+	fbi, dhs := store.Author{Org: "fbi"}, store.Author{Org: "dhs"}
+	owned := "indicator--11111111-1111-4111-8111-111111111111"
+	older := "indicator--22222222-2222-4222-8222-222222222222"
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, add := range []struct{ collection, id string }{{"c", owned}, {"d", older}} {
+		st := &store.Status{ID: fmt.Sprint(i)}
+		if err := s.Add(ctx, add.collection, fbi, []store.Object{storetest.Obj(add.id, "2020-10-01T00:00:00.000Z")}, st, &audit.Record{}); err != nil || len(st.Successes) != 1 {
+			t.Fatalf("add %s: %v %+v", add.id, err, st)
+		}
+	}
+	s.Close()
+
+	// Rewrite the file as schema 1 wrote it: c's owners in an owners
+	// bucket, d's not recorded at all.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range []string{"c", "d"} {
+			root := tx.Bucket(bucketCollections).Bucket([]byte(name))
+			owners, err := root.CreateBucket(bucketOwners)
+			if err != nil {
+				return err
+			}
+			cur := root.Bucket(bucketIDs).Cursor()
+			for k, v := cur.First(); k != nil; k, v = cur.Next() {
+				if bytes.IndexByte(k, 0) == len(k)-1 {
+					if name == "c" {
+						owners.Put(bytes.Clone(k[:len(k)-1]), bytes.Clone(v))
+					}
+					cur.Delete()
+				}
+			}
+			if name == "d" {
+				root.DeleteBucket(bucketOwners)
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, be64(1))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keySchema); binary.BigEndian.Uint64(v) != schemaVersion {
+			t.Errorf("schema after the upgrade = %x", v)
+		}
+		if tx.Bucket(bucketCollections).Bucket([]byte("c")).Bucket(bucketOwners) != nil {
+			t.Error("the owners bucket is still there")
+		}
+		return nil
+	})
+	for _, try := range []struct {
+		collection, id string
+		by             store.Author
+		refusal        string // "" when stored
+	}{
+		{"c", owned, dhs, "belongs to another organization"},
+		{"c", owned, fbi, ""},
+		{"d", older, fbi, "stored before the hub recorded owners"},
+		{"d", older, store.Author{Org: "hub", Admin: true}, ""},
+	} {
+		st := &store.Status{ID: try.collection + try.by.Org}
+		if err := s.Add(ctx, try.collection, try.by, []store.Object{storetest.Obj(try.id, "2020-10-02T00:00:00.000Z")}, st, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case try.refusal == "" && len(st.Successes) != 1:
+			t.Errorf("%s posting %s: %+v, want it stored", try.by.Org, try.id, st)
+		case try.refusal != "" && (len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, try.refusal)):
+			t.Errorf("%s posting %s: %+v, want %q", try.by.Org, try.id, st, try.refusal)
+		}
+	}
+	storetest.Check(t, s, nil)
+}

@@ -48,13 +48,18 @@ func (c collection) check() error {
 	if err != nil {
 		return err
 	}
-	for _, index := range []struct {
-		name string
-		b    *bolt.Bucket
-	}{{"ids", c.ids}, {"types", c.types}} {
-		if entries := index.b.Stats().KeyN; entries != n {
-			return fmt.Errorf("the %s index has %d entries for %d objects", index.name, entries, n)
+	versions := 0 // the ids bucket holds owners too
+	c.ids.ForEach(func(k, _ []byte) error {
+		if bytes.IndexByte(k, 0) == len(k)-13 {
+			versions++
 		}
+		return nil
+	})
+	if versions != n {
+		return fmt.Errorf("the ids index has %d entries for %d objects", versions, n)
+	}
+	if entries := c.types.Stats().KeyN; entries != n {
+		return fmt.Errorf("the types index has %d entries for %d objects", entries, n)
 	}
 	if c.count() != n {
 		return fmt.Errorf("counts %d objects, holds %d", c.count(), n)
