@@ -138,28 +138,40 @@ func Truncate(s string, n int) string {
 }
 
 // Seal bounds r (Bound) and links it after a record whose hash is prev and
-// whose sequence number is seq-1: it sets Seq, Prev and Hash.
-func (r *Record) Seal(seq uint64, prev string) {
+// whose sequence number is seq-1: it sets Seq, Prev and Hash, and Time to
+// its canonical form. It returns r's JSON as it is kept, encoded once: the
+// canonical encoding, with the hash in its place.
+func (r *Record) Seal(seq uint64, prev string) []byte {
 	r.Bound()
-	r.Seq, r.Prev, r.Hash = seq, prev, ""
-	r.Hash = r.computeHash()
+	r.Seq, r.Prev = seq, prev
+	r.Time = r.Time.UTC().Truncate(time.Microsecond)
+	canonical := r.canonical()
+	sum := sha256.Sum256(canonical)
+	r.Hash = hex.EncodeToString(sum[:])
+	// Hash is the last field: the encoding ends "hash":""}.
+	return append(append(canonical[:len(canonical)-len(`"}`)], r.Hash...), `"}`...)
 }
 
 // Sealed reports whether r's hash is the hash of its contents.
 func (r Record) Sealed() bool { return r.computeHash() == r.Hash }
 
-// computeHash is SHA-256 over the canonical encoding of r without its Hash:
-// its JSON, fields in declaration order, times in UTC at microseconds.
-// Prev is part of it, which chains the records.
+// computeHash is SHA-256 over r's canonical encoding. Prev is part of it,
+// which chains the records.
 func (r Record) computeHash() string {
+	sum := sha256.Sum256(r.canonical())
+	return hex.EncodeToString(sum[:])
+}
+
+// canonical is r's canonical encoding: its JSON without its Hash, fields in
+// declaration order, times in UTC at microseconds.
+func (r Record) canonical() []byte {
 	r.Hash = ""
 	r.Time = r.Time.UTC().Truncate(time.Microsecond)
 	b, err := json.Marshal(r)
 	if err != nil {
 		panic(fmt.Sprintf("audit: a record always encodes: %v", err)) // only strings, ints and times
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return b
 }
 
 // Checkpoint is the hub's signed statement that the chain's record Seq has

@@ -3,6 +3,7 @@ package audit
 import (
 	"crypto/ed25519"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,29 @@ func TestVerify_LegacyCheckpoints(t *testing.T) {
 	}
 	if _, err := Verify(l, VerifyOptions{Keys: []ed25519.PublicKey{pub}}); err == nil {
 		t.Fatal("a checkpoint that names no key verified with an audit key")
+	}
+}
+
+// Seal's JSON is what encoding the sealed record gives, and it verifies:
+// the record is encoded once, not once for its hash and again to keep it.
+func TestSeal_ReturnsTheRecordAsKept(t *testing.T) {
+	at := time.Date(2026, 11, 30, 7, 0, 0, 123456789, time.FixedZone("EST", -5*3600))
+	first := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []Record{
+		{Time: at, RequestID: "r1", AuthMethod: "jwt", RemoteAddr: "192.0.2.1", Method: "GET", Path: "/x/", Action: ActionRead, Status: 200, Returned: 1, AddedFirst: &first, AddedLast: &first},
+		{Time: at, RequestID: "r2", Subject: "caf\u00e9 \"q\" <b>", Stored: []ObjectVersion{{ID: "indicator--1", Version: "v"}}},
+	} {
+		raw := r.Seal(7, Genesis)
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(raw) != string(want) {
+			t.Fatalf("Seal returned\n%s\nencoding the sealed record gives\n%s", raw, want)
+		}
+		var back Record
+		if err := json.Unmarshal(raw, &back); err != nil || !back.Sealed() || back.Hash != r.Hash || back.Seq != 7 {
+			t.Fatalf("the kept JSON does not verify: %v %+v", err, back)
+		}
 	}
 }

@@ -33,11 +33,7 @@ func auditHead(tx *bolt.Tx) (uint64, string) {
 // appendAudit seals rec after the chain's head and stores it.
 func appendAudit(tx *bolt.Tx, rec *audit.Record) error {
 	seq, prev := auditHead(tx)
-	rec.Seal(seq+1, prev)
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
+	v := rec.Seal(seq+1, prev)
 	if err := tx.Bucket(bucketAudit).Put(be64(rec.Seq), v); err != nil {
 		return err
 	}

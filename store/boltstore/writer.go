@@ -1,7 +1,6 @@
 package boltstore
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
@@ -133,11 +132,7 @@ func (s *Store) journalRecords(batch []*writeOp) error {
 	added := make([]journaled, 0, len(batch))
 	payloads := make([][]byte, 0, len(batch))
 	for _, op := range batch {
-		op.rec.Seal(head.seq+1, head.hash)
-		raw, err := json.Marshal(op.rec)
-		if err != nil {
-			return err
-		}
+		raw := op.rec.Seal(head.seq+1, head.hash)
 		head = chainHead{op.rec.Seq, op.rec.Hash}
 		added = append(added, journaled{head, raw})
 		payloads = append(payloads, raw)
