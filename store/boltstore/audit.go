@@ -30,11 +30,19 @@ func auditHead(tx *bolt.Tx) (uint64, string) {
 	return binary.BigEndian.Uint64(v), string(v[8:])
 }
 
+// auditRecords is the audit bucket, to append to. Its keys (sequence
+// numbers) only grow: pages are packed full, not split in half.
+func auditRecords(tx *bolt.Tx) *bolt.Bucket {
+	b := tx.Bucket(bucketAudit)
+	b.FillPercent = 1.0
+	return b
+}
+
 // appendAudit seals rec after the chain's head and stores it.
 func appendAudit(tx *bolt.Tx, rec *audit.Record) error {
 	seq, prev := auditHead(tx)
 	v := rec.Seal(seq+1, prev)
-	if err := tx.Bucket(bucketAudit).Put(be64(rec.Seq), v); err != nil {
+	if err := auditRecords(tx).Put(be64(rec.Seq), v); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketMeta).Put(keyAuditHead, append(be64(rec.Seq), rec.Hash...))

@@ -28,11 +28,11 @@
 // match[id] seeks the ids bucket; match[type] merges the types bucket's
 // ranges; both cost in proportion to what they return.
 //
-// Pages. objects is filled to 100% (its keys only grow) and types to 90%;
-// ids, keyed by random UUIDs, keeps bbolt's default. An object's owner sits
-// beside its versions, so that storing a new object writes one page of
-// random keys, not two. The OS page size (4
-// KiB) is bbolt's page size; a 600-byte indicator takes a seventh of one.
+// Pages. objects and audit are filled to 100% (their keys only grow), types
+// to 90%; ids, keyed by random UUIDs, keeps bbolt's default. An object's
+// owner sits beside its versions, so that storing a new object writes one
+// page of random keys, not two. The OS page size (4 KiB) is bbolt's page
+// size; a 600-byte indicator takes a seventh of one.
 //
 // Writes. One committer goroutine runs every write. Concurrent writes are
 // grouped into one transaction and one commit (up to maxBatch); if the

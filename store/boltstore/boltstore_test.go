@@ -223,3 +223,30 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 	}
 	storetest.Check(t, s, nil)
 }
+
+// The audit bucket only grows at its end: its pages are packed, not left
+// half empty as bbolt's default split would leave them.
+func TestAuditPagesArePacked(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 3000 {
+		rec := &audit.Record{Time: time.Now(), RequestID: fmt.Sprint(i), Method: "GET", Path: "/bench/collections/c/objects/indicator--x/", Action: audit.ActionRead, Status: 200, Returned: 1}
+		if err := s.Audit(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.fold(); err != nil {
+		t.Fatal(err)
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketAudit).Stats()
+		if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); st.KeyN != 3000 || fill < 0.85 {
+			t.Errorf("%d records fill their leaf pages to %.2f, want at least 0.85", st.KeyN, fill)
+		}
+		return nil
+	})
+}

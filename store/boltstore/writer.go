@@ -235,7 +235,7 @@ func foldJournaled(tx *bolt.Tx, recs []journaled) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	b := tx.Bucket(bucketAudit)
+	b := auditRecords(tx)
 	for _, r := range recs {
 		if err := b.Put(be64(r.seq), r.raw); err != nil {
 			return err
