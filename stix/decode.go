@@ -120,19 +120,13 @@ func (d *decoder) value(depth int) (any, error) {
 }
 
 func (d *decoder) object(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("nested more than %d deep", maxDepth)
-	}
-	d.pos++ // {
 	obj := make(jsonObject, 0, 16)
+	if empty, err := d.open(depth, '}'); empty || err != nil {
+		return obj, err
+	}
 	var names map[string]bool // for objects too large to scan
-	for {
-		d.space()
-		if d.pos < len(d.text) && d.text[d.pos] == '}' && len(obj) == 0 {
-			d.pos++
-			return obj, nil
-		}
-		if d.pos == len(d.text) || d.text[d.pos] != '"' {
+	for more := true; more; {
+		if d.space(); d.pos == len(d.text) || d.text[d.pos] != '"' {
 			return nil, d.fail("where a property name was expected")
 		}
 		name, err := d.str()
@@ -151,18 +145,59 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		obj = append(obj, member{name, val})
-		if d.space(); d.pos < len(d.text) {
-			switch d.text[d.pos] {
-			case ',':
-				d.pos++
-				continue
-			case '}':
-				d.pos++
-				return obj, nil
-			}
+		if more, err = d.more('}', "after a property value"); err != nil {
+			return nil, err
 		}
-		return nil, d.fail("after a property value")
 	}
+	return obj, nil
+}
+
+func (d *decoder) list(depth int) (any, error) {
+	list := make([]any, 0, 4)
+	if empty, err := d.open(depth, ']'); empty || err != nil {
+		return list, err
+	}
+	for more := true; more; {
+		item, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, item)
+		if more, err = d.more(']', "after a list item"); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+// open steps into the list or object at the position, depth deep, and
+// past its end too when it is empty (closing is its closing byte).
+func (d *decoder) open(depth int, closing byte) (empty bool, err error) {
+	if depth > maxDepth {
+		return false, fmt.Errorf("nested more than %d deep", maxDepth)
+	}
+	d.pos++
+	if d.space(); d.pos < len(d.text) && d.text[d.pos] == closing {
+		d.pos++
+		return true, nil
+	}
+	return false, nil
+}
+
+// more steps over what follows a member or an item: a comma, when another
+// follows, or closing, at the end.
+func (d *decoder) more(closing byte, after string) (bool, error) {
+	if d.space(); d.pos < len(d.text) {
+		switch d.text[d.pos] {
+		case ',':
+			d.pos++
+			return true, nil
+		case closing:
+			d.pos++
+			return false, nil
+		}
+	}
+	return false, d.fail(after)
 }
 
 // named reports whether obj already has a member name; past 32 members it
@@ -181,37 +216,6 @@ func named(obj jsonObject, name string, names *map[string]bool) bool {
 	found := (*names)[name]
 	(*names)[name] = true
 	return found
-}
-
-func (d *decoder) list(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("nested more than %d deep", maxDepth)
-	}
-	d.pos++ // [
-	list := make([]any, 0, 4)
-	for {
-		d.space()
-		if d.pos < len(d.text) && d.text[d.pos] == ']' && len(list) == 0 {
-			d.pos++
-			return list, nil
-		}
-		item, err := d.value(depth)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, item)
-		if d.space(); d.pos < len(d.text) {
-			switch d.text[d.pos] {
-			case ',':
-				d.pos++
-				continue
-			case ']':
-				d.pos++
-				return list, nil
-			}
-		}
-		return nil, d.fail("after a list item")
-	}
 }
 
 // str decodes the string at the position. One without escapes is a slice
