@@ -8,16 +8,17 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/taxiihub/taxiihub/config"
+	"github.com/taxiihub/taxiihub/internal/synth"
 	"github.com/taxiihub/taxiihub/stix"
-	"runtime"
-	"sync/atomic"
 )
 
 const (
@@ -195,6 +196,38 @@ func TestPost_ChunkedBodyOverLimitIs413(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("chunked oversize POST = %d", res.StatusCode)
+	}
+}
+
+// Bodies larger than the first read buffer arrive whole, whether they
+// declare their length or come chunked.
+func TestPost_LargeBodiesArriveWhole(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	token := hubToken(t, h, "fbi", "read", "write")
+	for _, declared := range []bool{true, false} {
+		first := 0
+		if !declared {
+			first = 300
+		}
+		body := synth.RealisticEnvelope(first, 300) // about 300 KB
+		var r io.Reader = bytes.NewReader(body)
+		if !declared {
+			r = io.MultiReader(r) // no length known: sent chunked
+		}
+		req, _ := http.NewRequest(http.MethodPost, h.url+objectsPath, r)
+		req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
+		req.Header.Set("Accept", "application/taxii+json;version=2.1")
+		req.Header.Set(token[0], token[1])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st status
+		err = json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusAccepted || st.SuccessCount != 300 || req.ContentLength > 0 != declared {
+			t.Fatalf("a %d-byte body (length declared: %v) = %d %+v %v", len(body), declared, res.StatusCode, st, err)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,35 @@ import (
 	"github.com/taxiihub/taxiihub/stix"
 	"github.com/taxiihub/taxiihub/store"
 )
+
+// readBody reads the request's body, at most limit bytes. A body that
+// declares its length ends in a buffer of that size: io.ReadAll doubles its
+// buffer, so an envelope of a thousand objects could hold twice its size.
+// The buffer still grows only as bytes arrive, from 64 KiB, so a declared
+// length alone claims no memory.
+func readBody(c echo.Context, limit int64) ([]byte, error) {
+	req := c.Request()
+	r := http.MaxBytesReader(c.Response(), req.Body, limit)
+	size := req.ContentLength
+	if size <= 0 {
+		return io.ReadAll(r)
+	}
+	body := make([]byte, 0, min(size, 64<<10))
+	for int64(len(body)) < size {
+		if len(body) == cap(body) {
+			body = slices.Grow(body, int(min(size, 2*int64(cap(body))))-len(body))
+		}
+		n, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			break // net/http has checked the length
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
 
 // postObjects serves section 5.5. Each object is validated on its own
 // (stix.Validate): those that pass are stored, with any warnings in their
@@ -31,7 +61,7 @@ func (s *Server) postObjects(c echo.Context) error {
 	if req.ContentLength > limit {
 		return newError(http.StatusRequestEntityTooLarge, "the body of %d bytes is larger than max_content_length (%d bytes)", req.ContentLength, limit)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	body, err := readBody(c, limit)
 	if err != nil {
 		return err
 	}
