@@ -285,15 +285,6 @@ func openCollection(tx *bolt.Tx, id string) (collection, bool) {
 	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes)}, true
 }
 
-// owner returns the organization that owns object id, if one is recorded.
-func (c collection) owner(cur *bolt.Cursor, id string) (string, bool) {
-	prefix := idPrefix(id)
-	if k, v := cur.Seek(prefix); bytes.Equal(k, prefix) {
-		return string(v), true
-	}
-	return "", false
-}
-
 func createCollection(tx *bolt.Tx, id string) (collection, error) {
 	root, err := tx.Bucket(bucketCollections).CreateBucketIfNotExists([]byte(id))
 	if err != nil {
@@ -385,8 +376,8 @@ const (
 // add stores one object version at date_added unless that version is
 // already there or may not join the stored ones, and reports which happened.
 func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (store.Detail, outcome, error) {
-	cur := c.ids.Cursor()
-	versions := c.versionsOf(cur, o.ID, nil)
+	ownedBy, known, versions := c.entriesOf(c.ids.Cursor(), o.ID, nil)
+	owner := string(ownedBy)
 	refuse := func(problem string) (store.Detail, outcome, error) {
 		if o.Where != "" {
 			problem = o.Where + ": " + problem
@@ -409,7 +400,6 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 	}
 	// Refusals never name the owner: it may have posted without
 	// created_by_ref, not to be known to the other members.
-	owner, known := c.owner(cur, o.ID)
 	if (known || len(versions) > 0) && !by.MayChange(owner, known) {
 		switch {
 		case !known:
@@ -537,12 +527,11 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 		if !ok {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
-		cur := c.ids.Cursor()
-		versions := c.versionsOf(cur, id, nil)
+		owner, known, versions := c.entriesOf(c.ids.Cursor(), id, nil)
 		if len(versions) == 0 {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
-		if owner, known := c.owner(cur, id); !by.MayChange(owner, known) {
+		if !by.MayChange(string(owner), known) {
 			if !known {
 				return fmt.Errorf("object %s was stored before the hub recorded owners; only an admin may delete it: %w", id, store.ErrNotOwner)
 			}

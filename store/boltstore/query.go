@@ -245,14 +245,24 @@ type objectVersion struct {
 // versionsOf lists the versions of id in ascending version order,
 // appending to buf.
 func (c collection) versionsOf(cur *bolt.Cursor, id string, buf []objectVersion) []objectVersion {
+	_, _, versions := c.entriesOf(cur, id, buf)
+	return versions
+}
+
+// entriesOf reads what the ids bucket holds of id in one seek: its owner,
+// if one is recorded (the first entry under its prefix), then its versions
+// in ascending version order, appended to buf.
+func (c collection) entriesOf(cur *bolt.Cursor, id string, buf []objectVersion) (owner []byte, known bool, versions []objectVersion) {
 	prefix := idPrefix(id)
 	for k, v := cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		if len(k) != len(prefix)+12 || len(v) < 8 {
-			continue
+		switch {
+		case len(k) == len(prefix):
+			owner, known = v, true
+		case len(k) == len(prefix)+12 && len(v) >= 8:
+			buf = append(buf, objectVersion{key: k[len(prefix):], added: binary.BigEndian.Uint64(v), spec: v[8:]})
 		}
-		buf = append(buf, objectVersion{key: k[len(prefix):], added: binary.BigEndian.Uint64(v), spec: v[8:]})
 	}
-	return buf
+	return owner, known, buf
 }
 
 // selected reports whether the version filters choose versions[i] among an
