@@ -120,7 +120,12 @@ func (d *decoder) value(depth int) (any, error) {
 }
 
 func (d *decoder) object(depth int) (any, error) {
-	obj := make(jsonObject, 0, 16)
+	// An object has a couple of dozen properties; what nests in it, a few.
+	size := 4
+	if depth == 1 {
+		size = 24
+	}
+	obj := make(jsonObject, 0, size)
 	if empty, err := d.open(depth, '}'); empty || err != nil {
 		return obj, err
 	}
