@@ -1,18 +1,22 @@
 // Package boltstore is the embedded store.Store backend: one bbolt file,
 // and beside it a small audit journal.
 //
-// Layout (schema 2). Top-level buckets:
+// Layout (schema 3). Top-level buckets:
 //
 //	meta         "schema" → schema version (uint64, big-endian)
 //	statuses     status id → JSON of store.Status
 //	collections  one nested bucket per collection id, holding:
 //	  "last_added" → date_added of the newest version (µs, 8 bytes)
 //	  "count"      → how many object versions it holds (8 bytes)
+//	  "id_gen", "id_gen_keys" → the ids index's current generation, and
+//	               how many keys have been put in it (8 bytes each)
 //	  objects      date_added (8) → record: id, version, spec_version, raw JSON
-//	  ids          id 0x00 version (12) → date_added (8) + spec_version
+//	  ids, ids1, ids2, … the generations of the ids index (idgens.go), each:
+//	               id 0x00 version (12) → date_added (8) + spec_version
 //	               id 0x00 → the organization that owns the object (kept
 //	               after a delete; absent for objects stored before owners
 //	               were recorded)
+//	  id_filters   generation (8) → the Bloom filter of a sealed generation
 //	  types        type 0x00 date_added (8) → empty
 //	audit              seq (8) → JSON of audit.Record, hash-chained
 //	audit_checkpoints  seq (8) → JSON of audit.Checkpoint, signed
@@ -25,13 +29,16 @@
 // a sequential scan: a page costs the same at the start and at the end of a
 // million objects. Version keys are seconds (sign-flipped, 8 bytes) and
 // nanoseconds (4 bytes), so an object's versions sort by time under its id.
-// match[id] seeks the ids bucket; match[type] merges the types bucket's
-// ranges; both cost in proportion to what they return.
+// match[id] seeks the generations of the ids index whose filters may hold
+// the id (in practice one); match[type] merges the types bucket's ranges;
+// both cost in proportion to what they return.
 //
 // Pages. objects and audit are filled to 100% (their keys only grow), types
-// to 90%; ids, keyed by random UUIDs, keeps bbolt's default. An object's
-// owner sits beside its versions, so that storing a new object writes one
-// page of random keys, not two. The OS page size (4 KiB) is bbolt's page
+// to 90%; the ids generations, keyed by random UUIDs, keep bbolt's
+// default. An object's owner sits beside its versions, so that storing a
+// new object writes one page of random keys, not two, and in a generation
+// of bounded size, so that the pages a commit rewrites do not grow with
+// the collection. The OS page size (4 KiB) is bbolt's page
 // size; a 600-byte indicator takes a seventh of one.
 //
 // Writes. One committer goroutine runs every write. Concurrent writes are
@@ -72,9 +79,10 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// schemaVersion 2 keeps owners in the ids bucket; schema 1 had them in a
-// bucket of their own, and is upgraded when the file is opened to write.
-const schemaVersion = 2
+// schemaVersion 3 keeps the ids index in generations (idgens.go); schema 2
+// had it in one bucket, and schema 1 owners in a bucket of their own. Older
+// files are upgraded when opened to write.
+const schemaVersion = 3
 
 var (
 	bucketMeta        = []byte("meta")
@@ -109,6 +117,10 @@ type Store struct {
 	unfolded  atomic.Int64       // len(pending), for other goroutines
 	signed    []audit.Checkpoint // made in the transaction being written, for Options.Witness
 	syncDue   <-chan time.Time   // with ReadSyncInterval: when the journal's unsynced records must be flushed
+
+	// The ids index's filters, by collection (idgens.go).
+	filtersMu sync.Mutex
+	filters   map[string]*idFilters
 }
 
 var _ store.Store = (*Store)(nil)
@@ -146,6 +158,17 @@ type Options struct {
 	// crash of the process), and flushes the journal within that interval.
 	// Zero: Audit returns once its record is on disk.
 	ReadSyncInterval time.Duration
+
+	generationKeys uint64 // keys per generation of the ids index; tests make it small
+}
+
+// generationKeys is how many keys a generation of the ids index holds
+// before it is sealed.
+func (s *Store) generationKeys() uint64 {
+	if s.opts.generationKeys > 0 {
+		return s.opts.generationKeys
+	}
+	return generationKeys
 }
 
 // Open opens (creating if needed) the bbolt file at path. It fails fast if
@@ -173,7 +196,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, opts: opts, now: time.Now, ops: make(chan *writeOp), closing: make(chan struct{}), stopped: make(chan struct{}),
-		foldEvery: min(opts.CheckpointEvery, maxFoldEvery)}
+		foldEvery: min(opts.CheckpointEvery, maxFoldEvery), filters: map[string]*idFilters{}}
 	if opts.ReadOnly {
 		close(s.stopped)
 		if err := s.countUnfolded(JournalPath(path)); err != nil {
@@ -211,14 +234,19 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 		return err
 	}
 	if v := meta.Get(keySchema); v != nil {
-		switch got := binary.BigEndian.Uint64(v); got {
-		case schemaVersion:
-		case 1:
+		got := binary.BigEndian.Uint64(v)
+		if got < 1 || got > schemaVersion {
+			return fmt.Errorf("schema version %d, this build reads %d", got, schemaVersion)
+		}
+		if got < 2 {
 			if err := moveOwners(tx); err != nil {
 				return fmt.Errorf("upgrading schema 1 to 2: %w", err)
 			}
-		default:
-			return fmt.Errorf("schema version %d, this build reads %d", got, schemaVersion)
+		}
+		if got < 3 {
+			if err := s.sealIndexes(tx); err != nil {
+				return fmt.Errorf("upgrading schema 2 to 3: %w", err)
+			}
 		}
 	}
 	if err := meta.Put(keySchema, be64(schemaVersion)); err != nil {
@@ -229,7 +257,7 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	return nil
+	return s.loadFilters(tx)
 }
 
 // moveOwners upgrades a schema 1 file: each collection's owners bucket
@@ -274,23 +302,27 @@ func (s *Store) Close() error {
 
 // collection is one collection's buckets inside a transaction.
 type collection struct {
-	root, objects, ids, types *bolt.Bucket
+	root, objects, types *bolt.Bucket
+	ids                  *bolt.Bucket // generation 0 of the ids index (see idgens.go)
+	filters              *idFilters
+	generationKeys       uint64
 }
 
-func openCollection(tx *bolt.Tx, id string) (collection, bool) {
+func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
 	root := tx.Bucket(bucketCollections).Bucket([]byte(id))
 	if root == nil {
 		return collection{}, false
 	}
-	return collection{root, root.Bucket(bucketObjects), root.Bucket(bucketIDs), root.Bucket(bucketTypes)}, true
+	return collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes), ids: root.Bucket(bucketIDs),
+		filters: s.filtersOf(id), generationKeys: s.generationKeys()}, true
 }
 
-func createCollection(tx *bolt.Tx, id string) (collection, error) {
+func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 	root, err := tx.Bucket(bucketCollections).CreateBucketIfNotExists([]byte(id))
 	if err != nil {
 		return collection{}, err
 	}
-	c := collection{root: root}
+	c := collection{root: root, filters: s.filtersOf(id), generationKeys: s.generationKeys()}
 	for _, b := range []struct {
 		dst  **bolt.Bucket
 		name []byte
@@ -320,7 +352,7 @@ func (s *Store) Add(ctx context.Context, collectionID string, by store.Author, o
 		// Runs again if the group commit it joined is retried.
 		st.Successes, rec.Stored, rec.Unchanged = nil, nil, nil
 		st.Failures, rec.Refused = st.Failures[:failures], rec.Refused[:refusals]
-		c, err := createCollection(tx, collectionID)
+		c, err := s.createCollection(tx, collectionID)
 		if err != nil {
 			return err
 		}
@@ -376,7 +408,7 @@ const (
 // add stores one object version at date_added unless that version is
 // already there or may not join the stored ones, and reports which happened.
 func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (store.Detail, outcome, error) {
-	ownedBy, known, versions := c.entriesOf(c.ids.Cursor(), o.ID, nil)
+	ownedBy, known, versions := c.entriesOf(o.ID, nil)
 	owner := string(ownedBy)
 	refuse := func(problem string) (store.Detail, outcome, error) {
 		if o.Where != "" {
@@ -415,7 +447,7 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 		}
 	}
 	if !known {
-		if err := c.ids.Put(idPrefix(o.ID), []byte(by.Org)); err != nil {
+		if err := c.putID(o.ID, idPrefix(o.ID), []byte(by.Org)); err != nil {
 			return store.Detail{}, stored, err
 		}
 	}
@@ -423,7 +455,7 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 	if err := c.objects.Put(addedKey, encodeRecord(o, verKey)); err != nil {
 		return store.Detail{}, stored, err
 	}
-	if err := c.ids.Put(append(idPrefix(o.ID), verKey...), append(addedKey[:8:8], o.SpecVersion...)); err != nil {
+	if err := c.putID(o.ID, append(idPrefix(o.ID), verKey...), append(addedKey[:8:8], o.SpecVersion...)); err != nil {
 		return store.Detail{}, stored, err
 	}
 	if err := c.types.Put(typeKey(o.Type, dateAdded), nil); err != nil {
@@ -461,7 +493,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		st.Bytes = tx.Size()
 		return tx.Bucket(bucketCollections).ForEachBucket(func(id []byte) error {
-			c, _ := openCollection(tx, string(id))
+			c, _ := s.openCollection(tx, string(id))
 			st.Objects[string(id)] = c.count()
 			return nil
 		})
@@ -523,11 +555,11 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 	removed := 0
 	err := s.write(func(tx *bolt.Tx) error {
 		removed, rec.Deleted = 0, nil
-		c, ok := openCollection(tx, collectionID)
+		c, ok := s.openCollection(tx, collectionID)
 		if !ok {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
-		owner, known, versions := c.entriesOf(c.ids.Cursor(), id, nil)
+		owner, known, versions := c.entriesOf(id, nil)
 		if len(versions) == 0 {
 			return fmt.Errorf("object %s: %w", id, store.ErrNotFound)
 		}
@@ -548,7 +580,7 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 		var doomed []objectVersion
 		for i, v := range versions {
 			if selected(versions, i, vm, specVersions) {
-				doomed = append(doomed, objectVersion{key: bytes.Clone(v.key), added: v.added, text: c.versionText(v.added)})
+				doomed = append(doomed, objectVersion{key: bytes.Clone(v.key), added: v.added, text: c.versionText(v.added), gen: v.gen})
 			}
 		}
 		for _, v := range doomed {
@@ -558,7 +590,7 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 				key []byte
 			}{
 				{c.objects, be64(added)},
-				{c.ids, append(idPrefix(id), v.key...)},
+				{c.generation(v.gen), append(idPrefix(id), v.key...)},
 				{c.types, typeKey(typ, added)},
 			} {
 				if err := del.b.Delete(del.key); err != nil {

@@ -29,6 +29,72 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The same suite with generations of the ids index of three keys: every
+// object's entries spread over several, sealed mid-transaction.
+func TestConformance_SmallGenerations(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, key ed25519.PrivateKey) store.Store {
+		s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, CheckpointEvery: 5, generationKeys: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// Objects stored across many generations are found after a restart, by
+// the filters kept in the file and the current one's rebuilt; versions
+// that span generations come back in order, and a delete removes them all.
+func TestGenerations_SurviveAReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	ctx := context.Background()
+	s, err := Open(path, Options{generationKeys: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(i int) string { return fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i*7919) }
+	for i := range 40 {
+		obj := storetest.Obj(id(i), "2020-10-01T00:00:00.000Z")
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second version of the first object lands generations later.
+	if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, []store.Object{storetest.Obj(id(0), "2020-10-02T00:00:00.000Z")}, &store.Status{ID: "v2"}, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, Options{generationKeys: 7}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.db.View(func(tx *bolt.Tx) error {
+		c, _ := s.openCollection(tx, "c")
+		if g := c.currentGen(); g < 5 {
+			t.Errorf("81 keys in generations of 7 ended in generation %d", g)
+		}
+		return nil
+	})
+	storetest.Check(t, s, nil)
+	var versions []string
+	s.Query(ctx, "c", store.Query{IDs: []string{id(0)}, Versions: store.VersionMatch{All: true}, Limit: 10}, func(p store.Page) error {
+		for _, e := range p.Entries {
+			versions = append(versions, e.Version)
+		}
+		return nil
+	})
+	if len(versions) != 2 || versions[0] >= versions[1] {
+		t.Fatalf("versions across generations = %v", versions)
+	}
+	st := &store.Status{ID: "dhs"}
+	if err := s.Add(ctx, "c", store.Author{Org: "dhs"}, []store.Object{storetest.Obj(id(0), "2020-10-03T00:00:00.000Z")}, st, &audit.Record{}); err != nil || len(st.Failures) != 1 {
+		t.Fatalf("another organization's version of an object owned in generation 0: %v %+v", err, st)
+	}
+	if n, err := s.Delete(ctx, "c", store.Author{Org: "fbi"}, id(0), store.VersionMatch{All: true}, nil, &audit.Record{}); err != nil || n != 2 {
+		t.Fatalf("delete across generations removed %d: %v", n, err)
+	}
+	storetest.Check(t, s, nil)
+}
+
 func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
 	if err != nil {
@@ -197,6 +263,11 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 		}
 		if tx.Bucket(bucketCollections).Bucket([]byte("c")).Bucket(bucketOwners) != nil {
 			t.Error("the owners bucket is still there")
+		}
+		// Schema 2's one ids index is sealed as generation 0, its filter kept.
+		c, _ := s.openCollection(tx, "c")
+		if g := c.currentGen(); g != 1 || c.root.Bucket(bucketFilters).Get(be64(0)) == nil {
+			t.Errorf("after the upgrade: current generation %d, filter of generation 0 kept: %v", g, c.root.Bucket(bucketFilters) != nil)
 		}
 		return nil
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,7 +19,7 @@ import (
 func (s *Store) Check(ctx context.Context) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
-			c, _ := openCollection(tx, string(name))
+			c, _ := s.openCollection(tx, string(name))
 			if err := c.check(); err != nil {
 				return fmt.Errorf("collection %s: %w", name, err)
 			}
@@ -35,8 +36,10 @@ func (c collection) check() error {
 		if !ok {
 			return fmt.Errorf("object at %x: %w", k, errCorrupt)
 		}
-		idx := c.ids.Get(append(idPrefix(string(rec.id)), rec.verKey...))
-		if len(idx) < 8 || !bytes.Equal(idx[:8], k) || !bytes.Equal(idx[8:], rec.spec) {
+		// Found as a lookup finds it: through the generations' filters.
+		_, _, versions := c.entriesOf(string(rec.id), nil)
+		i := slices.IndexFunc(versions, func(v objectVersion) bool { return bytes.Equal(v.key, rec.verKey) })
+		if i < 0 || versions[i].added != binary.BigEndian.Uint64(k) || !bytes.Equal(versions[i].spec, rec.spec) {
 			return fmt.Errorf("%s at %x: the ids index does not point at it", rec.id, k)
 		}
 		typ, _, _ := strings.Cut(string(rec.id), "--")
@@ -48,16 +51,24 @@ func (c collection) check() error {
 	if err != nil {
 		return err
 	}
-	versions := 0 // the ids bucket holds owners too
-	c.ids.ForEach(func(k, _ []byte) error {
-		if bytes.IndexByte(k, 0) == len(k)-13 {
-			versions++
+	versions := 0 // the ids index holds owners too
+	current := c.currentGen()
+	for g := uint64(0); g <= current; g++ {
+		b := c.generation(g)
+		if b == nil {
+			return fmt.Errorf("generation %d of the ids index is missing", g)
 		}
-		return nil
-	})
+		b.ForEach(func(k, _ []byte) error {
+			if bytes.IndexByte(k, 0) == len(k)-13 {
+				versions++
+			}
+			return nil
+		})
+	}
 	if versions != n {
 		return fmt.Errorf("the ids index has %d entries for %d objects", versions, n)
 	}
+
 	if entries := c.types.Stats().KeyN; entries != n {
 		return fmt.Errorf("the types index has %d entries for %d objects", entries, n)
 	}

@@ -27,11 +27,11 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 		return fmt.Errorf("query limit %d: must be positive", q.Limit)
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
-		c, ok := openCollection(tx, collectionID)
+		c, ok := s.openCollection(tx, collectionID)
 		if !ok {
 			return fn(store.Page{})
 		}
-		r := &reader{ctx: ctx, c: c, q: q, limit: q.Limit, idCursor: c.ids.Cursor(), after: afterKey(q.AddedAfter)}
+		r := &reader{ctx: ctx, c: c, q: q, limit: q.Limit, after: afterKey(q.AddedAfter)}
 		var err error
 		switch {
 		case len(q.IDs) > 0:
@@ -68,7 +68,6 @@ type reader struct {
 	q        store.Query
 	limit    int // q.Limit, or fewer once the page reaches q.MaxBytes
 	bytes    int
-	idCursor *bolt.Cursor
 	after    uint64 // first date_added to consider
 	entries  []store.Entry
 	versions []objectVersion // reused by versionsOf
@@ -154,7 +153,7 @@ func (r *reader) byIDs() error {
 		if !r.typeAllowed(id) {
 			continue
 		}
-		r.versions = r.c.versionsOf(r.idCursor, id, r.versions[:0])
+		r.versions = r.c.versionsOf(id, r.versions[:0])
 		for i, v := range r.versions {
 			if v.added >= r.after && selected(r.versions, i, r.q.Versions, r.q.SpecVersions) {
 				hits = append(hits, be64(v.added))
@@ -197,7 +196,7 @@ func (r *reader) consider(k, v []byte) error {
 		}
 		return nil
 	}
-	r.versions = r.c.versionsOf(r.idCursor, id, r.versions[:0])
+	r.versions = r.c.versionsOf(id, r.versions[:0])
 	for i, ov := range r.versions {
 		if bytes.Equal(ov.key, rec.verKey) {
 			if selected(r.versions, i, r.q.Versions, r.q.SpecVersions) {
@@ -240,29 +239,14 @@ type objectVersion struct {
 	added uint64
 	spec  []byte
 	text  string // the version as the object spells it, when needed
+	gen   uint64 // the generation of the ids index that holds it
 }
 
 // versionsOf lists the versions of id in ascending version order,
 // appending to buf.
-func (c collection) versionsOf(cur *bolt.Cursor, id string, buf []objectVersion) []objectVersion {
-	_, _, versions := c.entriesOf(cur, id, buf)
+func (c collection) versionsOf(id string, buf []objectVersion) []objectVersion {
+	_, _, versions := c.entriesOf(id, buf)
 	return versions
-}
-
-// entriesOf reads what the ids bucket holds of id in one seek: its owner,
-// if one is recorded (the first entry under its prefix), then its versions
-// in ascending version order, appended to buf.
-func (c collection) entriesOf(cur *bolt.Cursor, id string, buf []objectVersion) (owner []byte, known bool, versions []objectVersion) {
-	prefix := idPrefix(id)
-	for k, v := cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		switch {
-		case len(k) == len(prefix):
-			owner, known = v, true
-		case len(k) == len(prefix)+12 && len(v) >= 8:
-			buf = append(buf, objectVersion{key: k[len(prefix):], added: binary.BigEndian.Uint64(v), spec: v[8:]})
-		}
-	}
-	return owner, known, buf
 }
 
 // selected reports whether the version filters choose versions[i] among an
