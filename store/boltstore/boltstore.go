@@ -118,9 +118,7 @@ type Store struct {
 	signed    []audit.Checkpoint // made in the transaction being written, for Options.Witness
 	syncDue   <-chan time.Time   // with ReadSyncInterval: when the journal's unsynced records must be flushed
 
-	// The ids index's filters, by collection (idgens.go).
-	filtersMu sync.Mutex
-	filters   map[string]*idFilters
+	filters sync.Map // collection id → *idFilters, the ids index's filters (idgens.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -196,7 +194,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, opts: opts, now: time.Now, ops: make(chan *writeOp), closing: make(chan struct{}), stopped: make(chan struct{}),
-		foldEvery: min(opts.CheckpointEvery, maxFoldEvery), filters: map[string]*idFilters{}}
+		foldEvery: min(opts.CheckpointEvery, maxFoldEvery)}
 	if opts.ReadOnly {
 		close(s.stopped)
 		if err := s.countUnfolded(JournalPath(path)); err != nil {

@@ -110,10 +110,12 @@ func decodeBloom(b []byte) (*bloom, bool) {
 	return f, true
 }
 
-// idFilters are one collection's filters, by generation.
+// idFilters are one collection's filters, by generation. Readers load
+// them without a lock (every lookup consults every generation's); the
+// writer replaces the list when a generation begins.
 type idFilters struct {
-	mu   sync.RWMutex
-	gens map[uint64]*bloom
+	mu   sync.Mutex // serializes set
+	gens atomic.Pointer[[]*bloom]
 }
 
 // of returns generation g's filter, nil when there is none in memory.
@@ -121,31 +123,52 @@ func (fs *idFilters) of(g uint64) *bloom {
 	if fs == nil {
 		return nil
 	}
-	fs.mu.RLock()
-	defer fs.mu.RUnlock()
-	return fs.gens[g]
+	if gens := fs.gens.Load(); gens != nil && g < uint64(len(*gens)) {
+		return (*gens)[g]
+	}
+	return nil
 }
 
 // set makes f generation g's filter.
 func (fs *idFilters) set(g uint64, f *bloom) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.gens[g] = f
+	var gens []*bloom
+	if old := fs.gens.Load(); old != nil {
+		gens = slices.Clone(*old)
+	}
+	for uint64(len(gens)) <= g {
+		gens = append(gens, nil)
+	}
+	gens[g] = f
+	fs.gens.Store(&gens)
 }
 
 // filtersOf returns collection id's filters, made empty the first time.
 func (s *Store) filtersOf(id string) *idFilters {
-	s.filtersMu.Lock()
-	defer s.filtersMu.Unlock()
-	fs := s.filters[id]
-	if fs == nil {
-		fs = &idFilters{gens: map[uint64]*bloom{}}
-		s.filters[id] = fs
+	if fs, ok := s.filters.Load(id); ok {
+		return fs.(*idFilters)
 	}
-	return fs
+	fs, _ := s.filters.LoadOrStore(id, new(idFilters))
+	return fs.(*idFilters)
 }
 
+// generationNames are the first generations' bucket names, made once.
+var generationNames = func() (names [256][]byte) {
+	for g := range names {
+		names[g] = makeGenerationName(uint64(g))
+	}
+	return names
+}()
+
 func generationName(g uint64) []byte {
+	if g < uint64(len(generationNames)) {
+		return generationNames[g]
+	}
+	return makeGenerationName(g)
+}
+
+func makeGenerationName(g uint64) []byte {
 	if g == 0 {
 		return bucketIDs
 	}
