@@ -321,3 +321,36 @@ func TestAuditPagesArePacked(t *testing.T) {
 		return nil
 	})
 }
+
+// A file of a schema this build does not know (a newer hub's) is refused
+// with a clear error, and left as it was.
+func TestOpenRefusesAnUnknownSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, schema := range []uint64{0, schemaVersion + 1} {
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, be64(schema)) })
+		db.Close()
+		if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d, this build reads %d", schema, schemaVersion)) {
+			t.Fatalf("schema %d: Open = %v", schema, err)
+		}
+		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.View(func(tx *bolt.Tx) error {
+			if got := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keySchema)); got != schema {
+				t.Errorf("a refused file's schema became %d", got)
+			}
+			return nil
+		})
+		db.Close()
+	}
+}

@@ -60,10 +60,10 @@ type bloom struct {
 // and which bits (the high half, 9 bits a probe).
 type idHash uint64
 
-func hashID(id []byte) idHash {
+func hashID[ID string | []byte](id ID) idHash {
 	h := uint64(14695981039346656037)
-	for _, c := range id {
-		h ^= uint64(c)
+	for i := range len(id) {
+		h ^= uint64(id[i])
 		h *= 1099511628211
 	}
 	return idHash(h)
@@ -196,7 +196,7 @@ func (c collection) generation(g uint64) *bolt.Bucket {
 // object was first stored), then its versions in ascending version order,
 // appended to buf, each with its generation.
 func (c collection) entriesOf(id string, buf []objectVersion) (owner []byte, known bool, versions []objectVersion) {
-	prefix, h := idPrefix(id), hashID([]byte(id))
+	prefix, h := idPrefix(id), hashID(id)
 	start, gens := len(buf), 0
 	for g := c.currentGen(); ; g-- {
 		if f := c.filters.of(g); f == nil || f.mayHold(h) {
@@ -235,7 +235,7 @@ func (c collection) putID(id string, key, value []byte) error {
 		f = new(bloom)
 		c.filters.set(g, f)
 	}
-	f.add(hashID([]byte(id)))
+	f.add(hashID(id))
 	b := c.generation(g)
 	if err := b.Put(key, value); err != nil {
 		return err
