@@ -38,8 +38,8 @@
 // default. An object's owner sits beside its versions, so that storing a
 // new object writes one page of random keys, not two, and in a generation
 // of bounded size, so that the pages a commit rewrites do not grow with
-// the collection. The OS page size (4 KiB) is bbolt's page
-// size; a 600-byte indicator takes a seventh of one.
+// the collection. The OS page size (4 KiB) is bbolt's page size; a
+// 600-byte indicator takes a seventh of one.
 //
 // Writes. One committer goroutine runs every write. Concurrent writes are
 // grouped into one transaction and one commit (up to maxBatch); if the
@@ -258,8 +258,9 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 	return s.loadFilters(tx)
 }
 
-// moveOwners upgrades a schema 1 file: each collection's owners bucket
-// moves into its ids bucket, in the transaction that records schema 2.
+// moveOwners upgrades a schema 1 file to schema 2: each collection's
+// owners bucket moves into its ids bucket, in the transaction that records
+// the new schema.
 func moveOwners(tx *bolt.Tx) error {
 	return tx.Bucket(bucketCollections).ForEachBucket(func(id []byte) error {
 		root := tx.Bucket(bucketCollections).Bucket(id)
