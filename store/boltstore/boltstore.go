@@ -1,7 +1,7 @@
 // Package boltstore is the embedded store.Store backend: one bbolt file,
 // and beside it a small audit journal.
 //
-// Layout (schema 3). Top-level buckets:
+// Layout (schema 4). Top-level buckets:
 //
 //	meta         "schema" → schema version (uint64, big-endian)
 //	statuses     status id → JSON of store.Status
@@ -17,6 +17,8 @@
 //	               after a delete; absent for objects stored before owners
 //	               were recorded)
 //	  id_filters   generation (8) → the Bloom filter of a sealed generation
+//	  revised      id → empty: the objects that have had more than one
+//	               version (see reader.consider)
 //	  types        type 0x00 date_added (8) → empty
 //	audit              seq (8) → JSON of audit.Record, hash-chained
 //	audit_checkpoints  seq (8) → JSON of audit.Checkpoint, signed
@@ -27,8 +29,11 @@
 // Keys. date_added keys are big-endian microseconds, unique and increasing
 // within a collection, so objects is append-only and a poll is one Seek and
 // a sequential scan: a page costs the same at the start and at the end of a
-// million objects. Version keys are seconds (sign-flipped, 8 bytes) and
-// nanoseconds (4 bytes), so an object's versions sort by time under its id.
+// million objects. A scan looks an object's other versions up in the ids
+// index only when revised lists it: most objects have one version, which
+// is its first and last. Version keys are seconds (sign-flipped, 8 bytes)
+// and nanoseconds (4 bytes), so an object's versions sort by time under
+// its id.
 // match[id] seeks the generations of the ids index whose filters may hold
 // the id (in practice one); match[type] merges the types bucket's ranges;
 // both cost in proportion to what they return.
@@ -79,10 +84,11 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// schemaVersion 3 keeps the ids index in generations (idgens.go); schema 2
-// had it in one bucket, and schema 1 owners in a bucket of their own. Older
-// files are upgraded when opened to write.
-const schemaVersion = 3
+// schemaVersion 4 lists the objects that have had more than one version
+// (revised); schema 3 did not, schema 2 had the ids index in one bucket
+// (not in generations, idgens.go), and schema 1 owners in a bucket of their
+// own. Older files are upgraded when opened to write.
+const schemaVersion = 4
 
 var (
 	bucketMeta        = []byte("meta")
@@ -91,6 +97,7 @@ var (
 	bucketObjects     = []byte("objects")
 	bucketIDs         = []byte("ids")
 	bucketTypes       = []byte("types")
+	bucketRevised     = []byte("revised")
 	bucketOwners      = []byte("owners") // schema 1 only
 	keySchema         = []byte("schema")
 	keyLastAdded      = []byte("last_added")
@@ -246,6 +253,15 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 				return fmt.Errorf("upgrading schema 2 to 3: %w", err)
 			}
 		}
+		if got < 4 {
+			// Finding an object's other versions takes the filters.
+			if err := s.loadFilters(tx); err != nil {
+				return err
+			}
+			if err := s.markRevised(tx); err != nil {
+				return fmt.Errorf("upgrading schema 3 to 4: %w", err)
+			}
+		}
 	}
 	if err := meta.Put(keySchema, be64(schemaVersion)); err != nil {
 		return err
@@ -303,6 +319,7 @@ func (s *Store) Close() error {
 type collection struct {
 	root, objects, types *bolt.Bucket
 	ids                  *bolt.Bucket // generation 0 of the ids index (see idgens.go)
+	revised              *bolt.Bucket // nil in a file older than schema 4, opened to read
 	filters              *idFilters
 	generationKeys       uint64
 }
@@ -313,7 +330,7 @@ func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
 		return collection{}, false
 	}
 	return collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes), ids: root.Bucket(bucketIDs),
-		filters: s.filtersOf(id), generationKeys: s.generationKeys()}, true
+		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), generationKeys: s.generationKeys()}, true
 }
 
 func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
@@ -325,7 +342,7 @@ func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 	for _, b := range []struct {
 		dst  **bolt.Bucket
 		name []byte
-	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}} {
+	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}, {&c.revised, bucketRevised}} {
 		if *b.dst, err = root.CreateBucketIfNotExists(b.name); err != nil {
 			return collection{}, err
 		}
@@ -459,6 +476,11 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 	}
 	if err := c.types.Put(typeKey(o.Type, dateAdded), nil); err != nil {
 		return store.Detail{}, stored, err
+	}
+	if len(versions) > 0 {
+		if err := c.revised.Put([]byte(o.ID), nil); err != nil {
+			return store.Detail{}, stored, err
+		}
 	}
 	return store.Detail{ID: o.ID, Version: o.VersionText, Message: o.Message}, stored, nil
 }

@@ -295,6 +295,77 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 	storetest.Check(t, s, nil)
 }
 
+// A schema 3 file has no list of revised objects; the upgrade makes it
+// from the ids index, versions in one generation or spread over several,
+// and a scan then picks each object's last version as before.
+func TestOpenUpgradesSchema3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	ctx := context.Background()
+	opts := Options{generationKeys: 5}
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := func(i int) string { return fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i) }
+	v1, v2 := "2020-10-01T00:00:00.000Z", "2020-10-02T00:00:00.000Z"
+	posts := [][]store.Object{
+		{storetest.Obj(id(0), v1), storetest.Obj(id(0), v2)}, // in one generation
+		{storetest.Obj(id(1), v1)},
+	}
+	for i := 2; i < 12; i++ {
+		posts = append(posts, []store.Object{storetest.Obj(id(i), v1)})
+	}
+	posts = append(posts, []store.Object{storetest.Obj(id(1), v2)}) // generations after its first
+	for i, objs := range posts {
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs, &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketCollections).Bucket([]byte("c")).DeleteBucket(bucketRevised); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, be64(3))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if s, err = Open(path, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var revised []string
+	s.db.View(func(tx *bolt.Tx) error {
+		c, _ := s.openCollection(tx, "c")
+		if c.currentGen() < 3 {
+			t.Errorf("the objects ended in generation %d; the test needs versions generations apart", c.currentGen())
+		}
+		return c.revised.ForEach(func(k, _ []byte) error { revised = append(revised, string(k)); return nil })
+	})
+	if strings.Join(revised, " ") != id(0)+" "+id(1) {
+		t.Errorf("revised after the upgrade = %v, want %s and %s", revised, id(0), id(1))
+	}
+	storetest.Check(t, s, nil)
+	last := map[string]string{}
+	s.Query(ctx, "c", store.Query{Limit: 100}, func(p store.Page) error {
+		for _, e := range p.Entries {
+			last[e.ID] = e.Version
+		}
+		return nil
+	})
+	if len(last) != 12 || last[id(0)] != v2 || last[id(1)] != v2 || last[id(2)] != v1 {
+		t.Errorf("last versions after the upgrade: %v", last)
+	}
+}
+
 // The audit bucket only grows at its end: its pages are packed, not left
 // half empty as bbolt's default split would leave them.
 func TestAuditPagesArePacked(t *testing.T) {

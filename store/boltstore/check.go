@@ -42,6 +42,9 @@ func (c collection) check() error {
 		if i < 0 || versions[i].added != binary.BigEndian.Uint64(k) || !bytes.Equal(versions[i].spec, rec.spec) {
 			return fmt.Errorf("%s at %x: the ids index does not point at it", rec.id, k)
 		}
+		if len(versions) > 1 && c.revised != nil && c.revised.Get(rec.id) == nil {
+			return fmt.Errorf("%s has %d versions but is not listed as revised", rec.id, len(versions))
+		}
 		typ, _, _ := strings.Cut(string(rec.id), "--")
 		if c.types.Get(typeKey(typ, binary.BigEndian.Uint64(k))) == nil {
 			return fmt.Errorf("%s at %x: missing from the types index", rec.id, k)

@@ -196,6 +196,14 @@ func (r *reader) consider(k, v []byte) error {
 		}
 		return nil
 	}
+	if r.c.revised != nil && r.c.revised.Get(rec.id) == nil {
+		// Never revised: this is the object's one version, no lookup needed
+		// to know that it is the first and the last.
+		if selected([]objectVersion{{key: rec.verKey, spec: rec.spec}}, 0, r.q.Versions, r.q.SpecVersions) {
+			r.emit(k, rec)
+		}
+		return nil
+	}
 	r.versions = r.c.versionsOf(id, r.versions[:0])
 	for i, ov := range r.versions {
 		if bytes.Equal(ov.key, rec.verKey) {
