@@ -322,6 +322,7 @@ type collection struct {
 	revised              *bolt.Bucket // nil in a file older than schema 4, opened to read
 	filters              *idFilters
 	generationKeys       uint64
+	current              *currentGeneration // in a write that adds entries
 }
 
 func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
@@ -350,6 +351,7 @@ func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 	// date_added keys only ever grow: pack pages full.
 	c.objects.FillPercent = 1.0
 	c.types.FillPercent = 0.9
+	c.current = c.loadCurrent()
 	return c, nil
 }
 
@@ -397,6 +399,9 @@ func (s *Store) Add(ctx context.Context, collectionID string, by store.Author, o
 			st.Successes = append(st.Successes, detail)
 		}
 		if err := c.root.Put(keyLastAdded, be64(last)); err != nil {
+			return err
+		}
+		if err := c.saveKeys(); err != nil {
 			return err
 		}
 		if err := c.addCount(len(rec.Stored)); err != nil {

@@ -177,10 +177,41 @@ func makeGenerationName(g uint64) []byte {
 
 // currentGen is the number of the generation new entries go to.
 func (c collection) currentGen() uint64 {
+	if c.current != nil {
+		return c.current.g
+	}
 	if v := c.root.Get(keyIDGen); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
 	}
 	return 0
+}
+
+// currentGeneration is the generation new entries go to, as a write keeps
+// it: its number, bucket and filter, and how many keys it holds (saved to
+// the file by saveKeys, once a write, not once a key).
+type currentGeneration struct {
+	g, keys uint64
+	bucket  *bolt.Bucket
+	filter  *bloom
+}
+
+// loadCurrent reads which generation is the current one.
+func (c collection) loadCurrent() *currentGeneration {
+	cur := &currentGeneration{g: c.currentGen()}
+	if v := c.root.Get(keyIDGenKeys); len(v) == 8 {
+		cur.keys = binary.BigEndian.Uint64(v)
+	}
+	cur.bucket, cur.filter = c.generation(cur.g), c.filters.of(cur.g)
+	if cur.filter == nil {
+		cur.filter = new(bloom)
+		c.filters.set(cur.g, cur.filter)
+	}
+	return cur
+}
+
+// saveKeys records how many keys the current generation holds.
+func (c collection) saveKeys() error {
+	return c.root.Put(keyIDGenKeys, be64(c.current.keys))
 }
 
 // generation is generation g's bucket (nil if there is none).
@@ -229,25 +260,19 @@ func (c collection) entriesOf(id string, buf []objectVersion) (owner []byte, kno
 // putID stores an ids-index entry in the current generation, noting its
 // id in the generation's filter, and seals the generation once it is full.
 func (c collection) putID(id string, key, value []byte) error {
-	g := c.currentGen()
-	f := c.filters.of(g)
-	if f == nil {
-		f = new(bloom)
-		c.filters.set(g, f)
-	}
-	f.add(hashID(id))
-	b := c.generation(g)
-	if err := b.Put(key, value); err != nil {
+	cur := c.current
+	cur.filter.add(hashID(id))
+	if err := cur.bucket.Put(key, value); err != nil {
 		return err
 	}
-	keys := uint64(0)
-	if v := c.root.Get(keyIDGenKeys); len(v) == 8 {
-		keys = binary.BigEndian.Uint64(v)
+	if cur.keys++; cur.keys < c.generationKeys {
+		return nil
 	}
-	if keys+1 < c.generationKeys {
-		return c.root.Put(keyIDGenKeys, be64(keys+1))
+	if err := c.seal(cur.g, cur.filter); err != nil {
+		return err
 	}
-	return c.seal(g, f)
+	*cur = currentGeneration{g: cur.g + 1, bucket: c.generation(cur.g + 1), filter: c.filters.of(cur.g + 1)}
+	return nil
 }
 
 // seal closes generation g, keeping its filter f in the file, and begins
