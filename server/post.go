@@ -65,7 +65,11 @@ func (s *Server) postObjects(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := stix.ParseEnvelope(body)
+	requestTime := time.Now().UTC()
+	p, policy := principal(c), s.stateOf(c).policy
+	checked, err := stix.CheckEnvelope(body, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
+		return policy.CheckObject(p, col.ID, m)
+	})
 	switch {
 	case errors.Is(err, stix.ErrNotJSON):
 		return newError(http.StatusBadRequest, "%v", err)
@@ -76,14 +80,10 @@ func (s *Server) postObjects(c echo.Context) error {
 	st := &store.Status{
 		ID:          newUUID(),
 		Collection:  col.ID,
-		Owner:       principal(c).Org,
-		RequestTime: time.Now().UTC(),
-		Total:       len(env.Objects),
+		Owner:       p.Org,
+		RequestTime: requestTime,
+		Total:       len(checked),
 	}
-	p, policy := principal(c), s.stateOf(c).policy
-	checked := stix.CheckEnvelope(env, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
-		return policy.CheckObject(p, col.ID, m)
-	})
 	objs, failures := store.Ingest(checked)
 	st.Failures = failures
 	rec := s.newRecord(c, st.RequestTime, http.StatusAccepted, "")

@@ -48,27 +48,54 @@ const maxDepth = 10000
 // Strings share one copy of raw, made once.
 func decodeObject(raw []byte) (jsonObject, error) {
 	d := decoder{text: string(raw)}
-	d.space()
-	if d.pos == len(d.text) || d.text[d.pos] != '{' {
-		if _, err := d.value(0); err != nil {
-			return nil, err
+	obj, refusal, err := d.element(0)
+	if err == nil {
+		if d.space(); d.pos < len(d.text) {
+			err = d.fail("after the object")
 		}
-		return nil, errors.New("the top level is not a JSON object")
 	}
-	val, err := d.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if d.space(); d.pos < len(d.text) {
-		return nil, d.fail("after the object")
-	}
-	return val.(jsonObject), nil
+	return obj, refusal
 }
 
 // decoder reads JSON from text, a copy of the bytes that its strings share.
 type decoder struct {
 	text string
 	pos  int
+	// strictErr is the first thing found that is well-formed JSON but
+	// that the decoder refuses: a name twice in an object, invalid UTF-8,
+	// an unpaired surrogate escape, a number out of range. Decoding goes
+	// on to the end of the value.
+	strictErr error
+}
+
+// refuse notes err as the decoding's strictErr, unless it has one.
+func (d *decoder) refuse(err error) {
+	if d.strictErr == nil {
+		d.strictErr = err
+	}
+}
+
+// element decodes the value at the position, depth lists and objects
+// deep, as one object: err when the JSON itself is malformed (nothing
+// after it can be read either), else refusal when the value is
+// well-formed but not an object the decoder accepts.
+func (d *decoder) element(depth int) (obj jsonObject, refusal, err error) {
+	d.strictErr = nil
+	d.space()
+	isObject := d.pos < len(d.text) && d.text[d.pos] == '{'
+	val, err := d.value(depth)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case !isObject:
+		return nil, errors.New("the top level is not a JSON object"), nil
+	case d.strictErr != nil:
+		return nil, d.strictErr, nil
+	}
+	return val.(jsonObject), nil, nil
 }
 
 // fail reports what is wrong at the decoder's position.
@@ -139,7 +166,7 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		if named(obj, name, &names) {
-			return nil, fmt.Errorf("%w: %q", errDuplicateName, name)
+			d.refuse(fmt.Errorf("%w: %q", errDuplicateName, name))
 		}
 		if d.space(); d.pos == len(d.text) || d.text[d.pos] != ':' {
 			return nil, d.fail("after a property name")
@@ -245,9 +272,7 @@ func (d *decoder) str() (string, error) {
 		case c < utf8.RuneSelf:
 			d.pos++
 		default:
-			if err := d.utf8Rune(); err != nil {
-				return "", err
-			}
+			d.utf8Rune()
 		}
 	}
 	return "", d.fail("in a string")
@@ -263,13 +288,12 @@ var plainByte = func() (plain [256]bool) {
 }()
 
 // utf8Rune steps over one multi-byte UTF-8 character, refusing invalid ones.
-func (d *decoder) utf8Rune() error {
+func (d *decoder) utf8Rune() {
 	r, size := utf8.DecodeRuneInString(d.text[d.pos:])
 	if r == utf8.RuneError && size == 1 {
-		return fmt.Errorf("invalid UTF-8 at byte offset %d in a string", d.pos)
+		d.refuse(fmt.Errorf("invalid UTF-8 at byte offset %d in a string", d.pos))
 	}
 	d.pos += size
-	return nil
 }
 
 // escaped finishes a string from start whose first escape is at the position.
@@ -294,9 +318,7 @@ func (d *decoder) escaped(start int) (string, error) {
 			d.pos++
 		default:
 			from := d.pos
-			if err := d.utf8Rune(); err != nil {
-				return "", err
-			}
+			d.utf8Rune()
 			b = append(b, d.text[from:d.pos]...)
 		}
 	}
@@ -343,7 +365,8 @@ func (d *decoder) escape() (rune, error) {
 				return pair, nil
 			}
 		}
-		return 0, fmt.Errorf("invalid surrogate pair in a string before byte offset %d", d.pos)
+		d.refuse(fmt.Errorf("invalid surrogate pair in a string before byte offset %d", d.pos))
+		return utf8.RuneError, nil
 	}
 	d.pos--
 	return 0, d.fail("in an escape sequence")
@@ -391,7 +414,7 @@ func (d *decoder) number() (any, error) {
 	}
 	n, err := strconv.ParseFloat(d.text[start:d.pos], 64)
 	if err != nil {
-		return nil, fmt.Errorf("the number %s is out of range", d.text[start:d.pos])
+		d.refuse(fmt.Errorf("the number %s is out of range", d.text[start:d.pos]))
 	}
 	return n, nil
 }

@@ -1,14 +1,12 @@
 package stix
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 	"time"
-
-	"github.com/go-json-experiment/json/jsontext"
+	"unicode/utf8"
 )
 
 // Envelope is a TAXII 2.1 envelope or a STIX bundle as posted: only its
@@ -25,77 +23,132 @@ var ErrNotJSON = errors.New("body is not valid JSON")
 // without an "objects" array.
 var ErrNoObjects = errors.New(`body is not an envelope: it needs an "objects" array`)
 
-// ParseEnvelope reads an envelope (or a bundle, which is read the same way).
-// It fails with ErrNotJSON or ErrNoObjects, wrapped with the detail. A
-// property named twice at the top level is refused: which "objects" the
-// hub stored and which one a reader of the same bytes took would differ.
+// ParseEnvelope reads an envelope (or a bundle, which is read the same way)
+// into its objects' bytes. It fails with ErrNotJSON or ErrNoObjects, wrapped
+// with the detail, as CheckEnvelope does.
 func ParseEnvelope(body []byte) (Envelope, error) {
-	// Objects are judged one by one (Validate refuses one that names a
-	// property twice); only the envelope's own properties are checked here.
-	dec := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-	notJSON := func(err error) (Envelope, error) {
-		return Envelope{}, fmt.Errorf("%w: %v", ErrNotJSON, err)
-	}
-	switch dec.PeekKind() {
-	case '{':
-		dec.ReadToken()
-	case 0: // not the start of a JSON value: the error says why
-		_, err := dec.ReadToken()
-		return notJSON(err)
-	default:
-		if err := dec.SkipValue(); err != nil {
-			return notJSON(err)
-		}
-		return Envelope{}, fmt.Errorf("%w: the top level is not a JSON object", ErrNoObjects)
-	}
 	var env Envelope
-	found, names := false, map[string]bool{}
-	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+	err := readEnvelope(body, func(raw []byte, _ jsonObject, _ error) {
+		env.Objects = append(env.Objects, raw)
+	})
+	if err != nil {
+		return Envelope{}, err
+	}
+	if env.Objects == nil {
+		env.Objects = []json.RawMessage{}
+	}
+	return env, nil
+}
+
+// readEnvelope reads an envelope in one pass, giving each of its objects to
+// each as it comes: its bytes (a slice of body, which must not change
+// while they are used) and its decoding, or why it is not a JSON object
+// the hub reads. Only the envelope's own properties are judged here: a
+// property named twice at the top level is refused, since which "objects"
+// the hub stored and which one a reader of the same bytes took would
+// differ. It fails with ErrNotJSON or ErrNoObjects, wrapped with the detail.
+func readEnvelope(body []byte, each func(raw []byte, obj jsonObject, refusal error)) error {
+	d := decoder{text: string(body)}
+	if d.space(); d.pos == len(d.text) || d.text[d.pos] != '{' {
+		if _, err := d.value(0); err != nil {
+			return fmt.Errorf("%w: %v", ErrNotJSON, err)
+		}
+		return fmt.Errorf("%w: the top level is not a JSON object", ErrNoObjects)
+	}
+	names, array, err := d.envelope(body, each)
+	switch {
+	case err != nil:
+		return err
+	case !names["objects"]:
+		return ErrNoObjects
+	case !array:
+		return fmt.Errorf("%w: \"objects\" is not an array", ErrNoObjects)
+	}
+	return nil
+}
+
+// envelope reads the envelope's top-level object at the position, giving
+// the objects of its objects array to each, and returns the names of its
+// properties and whether objects is an array.
+func (d *decoder) envelope(body []byte, each func(raw []byte, obj jsonObject, refusal error)) (names map[string]bool, array bool, err error) {
+	notJSON := func(err error) (map[string]bool, bool, error) {
+		return nil, false, fmt.Errorf("%w: %v", ErrNotJSON, err)
+	}
+	names = map[string]bool{}
+	empty, err := d.open(1, '}')
+	if err != nil {
+		return notJSON(err)
+	}
+	for more := !empty; more; {
+		if d.space(); d.pos == len(d.text) || d.text[d.pos] != '"' {
+			return notJSON(d.fail("where a property name was expected"))
+		}
+		name, err := d.str()
 		if err != nil {
 			return notJSON(err)
 		}
-		name := tok.String() // before the next call voids tok
-		if names[name] {
-			return Envelope{}, fmt.Errorf("%w: the top-level property %q is given twice", ErrNoObjects, name)
+		if name = validUTF8(name); names[name] {
+			return nil, false, fmt.Errorf("%w: the top-level property %q is given twice", ErrNoObjects, name)
 		}
 		names[name] = true
-		if name != "objects" || dec.PeekKind() != '[' {
-			if err := dec.SkipValue(); err != nil {
-				return notJSON(err)
-			}
-			found = found || name == "objects"
-			continue
+		if d.space(); d.pos == len(d.text) || d.text[d.pos] != ':' {
+			return notJSON(d.fail("after a property name"))
 		}
-		dec.ReadToken() // [
-		env.Objects = []json.RawMessage{}
-		for dec.PeekKind() != ']' {
-			v, err := dec.ReadValue()
-			if err != nil {
-				return notJSON(err)
-			}
-			// The object's bytes, in place in body: no copy.
-			end := int(dec.InputOffset())
-			env.Objects = append(env.Objects, json.RawMessage(body[end-len(v):end:end]))
+		d.pos++
+		if d.space(); name == "objects" && d.pos < len(d.text) && d.text[d.pos] == '[' {
+			array, err = true, d.objects(body, each)
+		} else {
+			_, err = d.value(1)
 		}
-		if _, err := dec.ReadToken(); err != nil { // ]
+		if err != nil {
 			return notJSON(err)
 		}
-		found = true
+		if more, err = d.more('}', "after a property value"); err != nil {
+			return notJSON(err)
+		}
 	}
-	if _, err := dec.ReadToken(); err != nil { // }
-		return notJSON(err)
+	if d.space(); d.pos < len(d.text) {
+		return notJSON(d.fail("after the top-level object"))
 	}
-	if _, err := dec.ReadToken(); err != io.EOF {
-		return notJSON(fmt.Errorf("data after the top-level object"))
+	return names, array, nil
+}
+
+// objects reads the envelope's objects array at the position. Each object
+// is decoded on its own, so that the offsets its refusal names count from
+// its first byte.
+func (d *decoder) objects(body []byte, each func(raw []byte, obj jsonObject, refusal error)) error {
+	empty, err := d.open(2, ']')
+	if err != nil {
+		return err
 	}
-	switch {
-	case !found:
-		return Envelope{}, ErrNoObjects
-	case env.Objects == nil:
-		return Envelope{}, fmt.Errorf("%w: \"objects\" is not an array", ErrNoObjects)
+	for i, more := 0, !empty; more; i++ {
+		d.space()
+		start := d.pos
+		one := decoder{text: d.text[start:]}
+		obj, refusal, err := one.element(2) // in the envelope and its array
+		if err != nil {
+			return fmt.Errorf("objects[%d]: %w", i, err)
+		}
+		d.pos = start + one.pos
+		each(body[start:d.pos:d.pos], obj, refusal)
+		if more, err = d.more(']', "after an object"); err != nil {
+			return err
+		}
 	}
-	return env, nil
+	return nil
+}
+
+// validUTF8 is s with each byte that is not UTF-8 replaced by U+FFFD, as
+// jsontext reads names when it allows invalid UTF-8.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Meta is what the hub needs of every stored object: identity, version and

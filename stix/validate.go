@@ -77,9 +77,15 @@ func Summary(problems []Problem) string {
 // object and every problem found (errors and warnings). Meta is filled as
 // far as the object allows, so that a refusal can name it.
 func Validate(raw []byte, opts Options) (Meta, []Problem) {
-	v := &validator{opts: opts}
-	var err error
-	if v.obj, err = decodeObject(raw); errors.Is(err, errDuplicateName) {
+	obj, err := decodeObject(raw)
+	return validate(obj, err, opts)
+}
+
+// validate checks an object as Validate does, from its decoding: obj, or
+// err when it could not be decoded.
+func validate(obj jsonObject, err error, opts Options) (Meta, []Problem) {
+	v := &validator{opts: opts, obj: obj}
+	if errors.Is(err, errDuplicateName) {
 		// Which of the two values counts depends on the reader: refused.
 		v.bad("", "names a property twice: %v", err)
 		return Meta{}, v.problems
@@ -354,20 +360,22 @@ type Checked struct {
 // Refused reports whether the object may not be stored.
 func (c Checked) Refused() bool { return hasErrors(c.Problems) }
 
-// CheckEnvelope validates every object of env with opts and, for those
-// that pass, asks policy (if not nil), whose error refuses the object. It
-// is the one ingest check: a POST, the demo's import and stix validate
-// all judge objects with it.
-func CheckEnvelope(env Envelope, opts Options, policy func(Meta) error) []Checked {
-	out := make([]Checked, len(env.Objects))
-	for i, raw := range env.Objects {
-		m, problems := Validate(raw, opts)
+// CheckEnvelope reads the envelope (or bundle) in body and validates each
+// of its objects with opts, as Validate does, in the same pass: each
+// object's bytes are read once. For those that pass it asks policy (if not
+// nil), whose error refuses the object. It fails as ParseEnvelope does. It
+// is the one ingest check: a POST, the demo's import and stix validate all
+// judge objects with it.
+func CheckEnvelope(body []byte, opts Options, policy func(Meta) error) ([]Checked, error) {
+	var out []Checked
+	err := readEnvelope(body, func(raw []byte, obj jsonObject, refusal error) {
+		m, problems := validate(obj, refusal, opts)
 		if policy != nil && !hasErrors(problems) {
 			if err := policy(m); err != nil {
 				problems = append(problems, Problem{Message: err.Error()})
 			}
 		}
-		out[i] = Checked{Index: i, Meta: m, Raw: raw, Problems: problems}
-	}
-	return out
+		out = append(out, Checked{Index: len(out), Meta: m, Raw: raw, Problems: problems})
+	})
+	return out, err
 }

@@ -175,13 +175,12 @@ func importDir(ctx context.Context, st store.Store, cfg *config.Config, col *con
 		if err != nil {
 			return added, err
 		}
-		env, err := stix.ParseEnvelope(body)
+		checked, err := stix.CheckEnvelope(body, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
+			return policy.CheckObject(auth.Principal{Org: ownerOf(m), Roles: []string{config.RoleRead, config.RoleWrite}}, col.ID, m)
+		})
 		if err != nil {
 			return added, fmt.Errorf("%s: %w", file, err)
 		}
-		checked := stix.CheckEnvelope(env, stix.Options{RefuseCustom: !col.CustomAllowed()}, func(m stix.Meta) error {
-			return policy.CheckObject(auth.Principal{Org: ownerOf(m), Roles: []string{config.RoleRead, config.RoleWrite}}, col.ID, m)
-		})
 		objs, failures := store.Ingest(checked)
 		if len(failures) > 0 {
 			return added, fmt.Errorf("%s: %s (%s)", file, failures[0].Message, failures[0].ID)

@@ -44,7 +44,7 @@ func validateFile(w io.Writer, file string, opts stix.Options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	env, err := stix.ParseEnvelope(body)
+	checked, err := stix.CheckEnvelope(body, opts, nil)
 	if errors.Is(err, stix.ErrNoObjects) {
 		return 0, fmt.Errorf("%s: %w (a bundle or envelope)", file, err)
 	}
@@ -52,7 +52,7 @@ func validateFile(w io.Writer, file string, opts stix.Options) (int, error) {
 		return 0, fmt.Errorf("%s: %w", file, err)
 	}
 	refused := 0
-	for _, c := range stix.CheckEnvelope(env, opts, nil) {
+	for _, c := range checked {
 		name := c.Meta.ID
 		if name == "" {
 			name = fmt.Sprintf("objects[%d]", c.Index)
