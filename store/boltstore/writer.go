@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"errors"
-	"runtime"
 	"slices"
 	"time"
 
@@ -86,16 +85,13 @@ func (s *Store) commitLoop() {
 		case <-s.closing:
 			return
 		}
-		// Yield before committing, while that brings more: requests
-		// about to submit their record join this group and share its
-		// fdatasync (8 clients reading: 2.5 records a sync, not 1.2).
-		// Alone, a write loses one yield that returns at once.
-		batch = s.drain(batch)
-		for range 4 {
-			n := len(batch)
-			runtime.Gosched()
-			if batch = s.drain(batch); len(batch) == n {
-				break
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-s.ops:
+				batch = append(batch, op)
+			default:
+				break drain
 			}
 		}
 		if s.journalRecords(batch) == nil {
@@ -120,19 +116,6 @@ func (s *Store) commitLoop() {
 			op.done <- s.update([]*writeOp{op})
 		}
 	}
-}
-
-// drain appends the ops waiting for the committer to batch, up to maxBatch.
-func (s *Store) drain(batch []*writeOp) []*writeOp {
-	for len(batch) < maxBatch {
-		select {
-		case op := <-s.ops:
-			batch = append(batch, op)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 var errNotJournal = errors.New("not for the journal")
