@@ -69,6 +69,8 @@ type decoder struct {
 	// an unpaired surrogate escape, a number out of range. Decoding goes
 	// on to the end of the value.
 	strictErr error
+	// objectDepth is how deep the object that element decodes is.
+	objectDepth int
 }
 
 // refuse notes err as the decoding's strictErr, unless it has one.
@@ -83,7 +85,7 @@ func (d *decoder) refuse(err error) {
 // after it can be read either), else refusal when the value is
 // well-formed but not an object the decoder accepts.
 func (d *decoder) element(depth int) (obj jsonObject, refusal, err error) {
-	d.strictErr = nil
+	d.strictErr, d.objectDepth = nil, depth+1
 	d.space()
 	isObject := d.pos < len(d.text) && d.text[d.pos] == '{'
 	val, err := d.value(depth)
@@ -149,7 +151,7 @@ func (d *decoder) value(depth int) (any, error) {
 func (d *decoder) object(depth int) (any, error) {
 	// An object has a couple of dozen properties; what nests in it, a few.
 	size := 4
-	if depth == 1 {
+	if depth == d.objectDepth {
 		size = 24
 	}
 	obj := make(jsonObject, 0, size)
