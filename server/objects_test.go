@@ -180,6 +180,26 @@ func TestPost_BodyErrors(t *testing.T) {
 	}
 }
 
+// A body of junk cannot make the hub hold, and keep in a status, a refusal
+// for each of its objects: past stix.MaxRefused refused objects the POST is
+// refused whole, and nothing of it is stored, not even the valid ones.
+func TestPost_TooManyRefusedObjectsRefuseTheEnvelope(t *testing.T) {
+	h := newHub(t)
+	junk := strings.Repeat("{},", stix.MaxRefused)
+	msg := errorBody(t, h.do(http.MethodPost, objectsPath, envelopeOf(indicator(ind1, v1)+","+junk+"{}")), http.StatusUnprocessableEntity)
+	if !strings.Contains(msg, "more than 10000") || !strings.Contains(msg, "objects[10001]") {
+		t.Errorf("refusal %q", msg)
+	}
+	if got := objectIDs(t, h.get(objectsPath)); len(got) != 0 {
+		t.Fatalf("a refused envelope stored %v", got)
+	}
+	// One fewer is a POST like any other: each refused object in its status.
+	st := h.post(objectsPath, envelopeOf(indicator(ind1, v1)+","+strings.TrimSuffix(junk, ",")))
+	if st.SuccessCount != 1 || st.FailureCount != stix.MaxRefused {
+		t.Fatalf("status %d stored, %d refused", st.SuccessCount, st.FailureCount)
+	}
+}
+
 func TestPost_ChunkedBodyOverLimitIs413(t *testing.T) {
 	h := newHub(t, withConfig(func(c *config.Config) { c.MaxContentLength = 1000 }))
 	pr, pw := io.Pipe() // a body without Content-Length

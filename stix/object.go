@@ -23,13 +23,26 @@ var ErrNotJSON = errors.New("body is not valid JSON")
 // without an "objects" array.
 var ErrNoObjects = errors.New(`body is not an envelope: it needs an "objects" array`)
 
+// ErrTooManyRefused reports an envelope of which more than MaxRefused
+// objects are refused: it is refused whole, so that a body of junk cannot
+// make the hub hold, and keep in a status, a refusal for each of millions
+// of objects.
+var ErrTooManyRefused = fmt.Errorf("more than %d of the envelope's objects are refused", MaxRefused)
+
+// MaxRefused is how many refused objects an envelope may hold.
+const MaxRefused = 10000
+
+// errStopped ends a read of an envelope that was asked to stop.
+var errStopped = errors.New("stopped")
+
 // ParseEnvelope reads an envelope (or a bundle, which is read the same way)
 // into its objects' bytes. It fails with ErrNotJSON or ErrNoObjects, wrapped
 // with the detail, as CheckEnvelope does.
 func ParseEnvelope(body []byte) (Envelope, error) {
 	var env Envelope
-	err := readEnvelope(body, func(raw []byte, _ jsonObject, _ error) {
+	err := readEnvelope(body, func(raw []byte, _ jsonObject, _ error) bool {
 		env.Objects = append(env.Objects, raw)
+		return true
 	})
 	if err != nil {
 		return Envelope{}, err
@@ -43,11 +56,11 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 // readEnvelope reads an envelope in one pass, giving each of its objects to
 // each as it comes: its bytes (a slice of body, which must not change
 // while they are used) and its decoding, or why it is not a JSON object
-// the hub reads. Only the envelope's own properties are judged here: a
+// the hub reads. If each returns false, reading stops with errStopped. Only the envelope's own properties are judged here: a
 // property named twice at the top level is refused, since which "objects"
 // the hub stored and which one a reader of the same bytes took would
 // differ. It fails with ErrNotJSON or ErrNoObjects, wrapped with the detail.
-func readEnvelope(body []byte, each func(raw []byte, obj jsonObject, refusal error)) error {
+func readEnvelope(body []byte, each func(raw []byte, obj jsonObject, refusal error) bool) error {
 	d := decoder{text: string(body)}
 	if d.space(); d.pos == len(d.text) || d.text[d.pos] != '{' {
 		if _, err := d.value(0); err != nil {
@@ -70,7 +83,7 @@ func readEnvelope(body []byte, each func(raw []byte, obj jsonObject, refusal err
 // envelope reads the envelope's top-level object at the position, giving
 // the objects of its objects array to each, and returns the names of its
 // properties and whether objects is an array.
-func (d *decoder) envelope(body []byte, each func(raw []byte, obj jsonObject, refusal error)) (names map[string]bool, array bool, err error) {
+func (d *decoder) envelope(body []byte, each func(raw []byte, obj jsonObject, refusal error) bool) (names map[string]bool, array bool, err error) {
 	notJSON := func(err error) (map[string]bool, bool, error) {
 		return nil, false, fmt.Errorf("%w: %v", ErrNotJSON, err)
 	}
@@ -100,6 +113,9 @@ func (d *decoder) envelope(body []byte, each func(raw []byte, obj jsonObject, re
 		} else {
 			_, err = d.value(1)
 		}
+		if errors.Is(err, errStopped) {
+			return names, array, err
+		}
 		if err != nil {
 			return notJSON(err)
 		}
@@ -116,7 +132,7 @@ func (d *decoder) envelope(body []byte, each func(raw []byte, obj jsonObject, re
 // objects reads the envelope's objects array at the position. Each object
 // is decoded on its own, so that the offsets its refusal names count from
 // its first byte.
-func (d *decoder) objects(body []byte, each func(raw []byte, obj jsonObject, refusal error)) error {
+func (d *decoder) objects(body []byte, each func(raw []byte, obj jsonObject, refusal error) bool) error {
 	empty, err := d.open(2, ']')
 	if err != nil {
 		return err
@@ -130,7 +146,9 @@ func (d *decoder) objects(body []byte, each func(raw []byte, obj jsonObject, ref
 			return fmt.Errorf("objects[%d]: %w", i, err)
 		}
 		d.pos = start + one.pos
-		each(body[start:d.pos:d.pos], obj, refusal)
+		if !each(body[start:d.pos:d.pos], obj, refusal) {
+			return errStopped
+		}
 		if more, err = d.more(']', "after an object"); err != nil {
 			return err
 		}

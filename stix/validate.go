@@ -363,12 +363,14 @@ func (c Checked) Refused() bool { return hasErrors(c.Problems) }
 // CheckEnvelope reads the envelope (or bundle) in body and validates each
 // of its objects with opts, as Validate does, in the same pass: each
 // object's bytes are read once. For those that pass it asks policy (if not
-// nil), whose error refuses the object. It fails as ParseEnvelope does. It
-// is the one ingest check: a POST, the demo's import and stix validate all
-// judge objects with it.
+// nil), whose error refuses the object. It fails as ParseEnvelope does, and
+// with ErrTooManyRefused as soon as more than MaxRefused objects are
+// refused. It is the one ingest check: a POST, the demo's import and stix
+// validate all judge objects with it.
 func CheckEnvelope(body []byte, opts Options, policy func(Meta) error) ([]Checked, error) {
 	var out []Checked
-	err := readEnvelope(body, func(raw []byte, obj jsonObject, refusal error) {
+	refused := 0
+	err := readEnvelope(body, func(raw []byte, obj jsonObject, refusal error) bool {
 		m, problems := validate(obj, refusal, opts)
 		if policy != nil && !hasErrors(problems) {
 			if err := policy(m); err != nil {
@@ -376,6 +378,13 @@ func CheckEnvelope(body []byte, opts Options, policy func(Meta) error) ([]Checke
 			}
 		}
 		out = append(out, Checked{Index: len(out), Meta: m, Raw: raw, Problems: problems})
+		if hasErrors(problems) {
+			refused++
+		}
+		return refused <= MaxRefused
 	})
+	if errors.Is(err, errStopped) {
+		return nil, fmt.Errorf("%w (the last objects[%d]: %s); correct them and post again", ErrTooManyRefused, len(out)-1, Summary(out[len(out)-1].Problems))
+	}
 	return out, err
 }
