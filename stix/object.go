@@ -56,10 +56,11 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 // readEnvelope reads an envelope in one pass, giving each of its objects to
 // each as it comes: its bytes (a slice of body, which must not change
 // while they are used) and its decoding, or why it is not a JSON object
-// the hub reads. If each returns false, reading stops with errStopped. Only the envelope's own properties are judged here: a
-// property named twice at the top level is refused, since which "objects"
-// the hub stored and which one a reader of the same bytes took would
-// differ. It fails with ErrNotJSON or ErrNoObjects, wrapped with the detail.
+// the hub reads; if each returns false, reading stops with errStopped.
+// Only the envelope's own properties are judged here: a property named
+// twice at the top level is refused, since which "objects" the hub stored
+// and which one a reader of the same bytes took would differ. It fails
+// with ErrNotJSON or ErrNoObjects, wrapped with the detail.
 func readEnvelope(body []byte, each func(raw []byte, obj jsonObject, refusal error) bool) error {
 	d := decoder{text: string(body)}
 	if d.space(); d.pos == len(d.text) || d.text[d.pos] != '{' {
