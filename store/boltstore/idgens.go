@@ -347,9 +347,8 @@ func (s *Store) sealIndexes(tx *bolt.Tx) error {
 
 // markRevised upgrades a schema 3 file: it lists in each collection's
 // revised bucket the objects with more than one version in the ids index.
-// An object's versions lie in one generation or several; each pair across
-// generations is found from the newer one, whose ids are looked up in the
-// older generations (through their filters).
+// An object's versions lie in one generation or several; one alone in its
+// generation is looked up in the others (through their filters).
 func (s *Store) markRevised(tx *bolt.Tx) error {
 	return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 		c, _ := s.openCollection(tx, string(name))
@@ -357,6 +356,7 @@ func (s *Store) markRevised(tx *bolt.Tx) error {
 		if err != nil {
 			return err
 		}
+		var versions []objectVersion
 		for g := range c.currentGen() + 1 {
 			counts := map[string]int{} // versions of each id in generation g
 			c.generation(g).ForEach(func(k, _ []byte) error {
@@ -366,7 +366,11 @@ func (s *Store) markRevised(tx *bolt.Tx) error {
 				return nil
 			})
 			for id, n := range counts {
-				if n > 1 || c.versionsBefore(id, g) {
+				if n == 1 {
+					versions = c.versionsOf(id, versions[:0])
+					n = len(versions)
+				}
+				if n > 1 {
 					if err := revised.Put([]byte(id), nil); err != nil {
 						return err
 					}
@@ -375,24 +379,6 @@ func (s *Store) markRevised(tx *bolt.Tx) error {
 		}
 		return nil
 	})
-}
-
-// versionsBefore reports whether a generation older than g holds a version
-// of id.
-func (c collection) versionsBefore(id string, g uint64) bool {
-	prefix, h := idPrefix(id), hashID(id)
-	for older := range g {
-		if f := c.filters.of(older); f != nil && !f.mayHold(h) {
-			continue
-		}
-		cur := c.generation(older).Cursor()
-		for k, _ := cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-			if len(k) == len(prefix)+12 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (c collection) keepFilter(g uint64, f *bloom) error {
