@@ -9,6 +9,9 @@ require (
 	github.com/TcM1911/stix2 v0.10.4
 	github.com/go-json-experiment/json v1.27.2
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	// S2 compresses stored objects: the Prometheus client already requires
+	// this module, and S2 is the fastest of its standard compressors.
+	github.com/klauspost/compress v1.20.1
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.2

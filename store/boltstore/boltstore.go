@@ -84,11 +84,13 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// schemaVersion 4 lists the objects that have had more than one version
-// (revised); schema 3 did not, schema 2 had the ids index in one bucket
-// (not in generations, idgens.go), and schema 1 owners in a bucket of their
-// own. Older files are upgraded when opened to write.
-const schemaVersion = 4
+// schemaVersion 5 stores objects compressed (encoding.go); schema 4 did
+// not, schema 3 did not list the objects that have had more than one
+// version (revised), schema 2 had the ids index in one bucket (not in
+// generations, idgens.go), and schema 1 owners in a bucket of their own.
+// Older files are upgraded when opened to write (schema 4's records are
+// read as they are).
+const schemaVersion = 5
 
 var (
 	bucketMeta        = []byte("meta")

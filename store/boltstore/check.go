@@ -30,11 +30,18 @@ func (s *Store) Check(ctx context.Context) error {
 
 func (c collection) check() error {
 	n := 0
+	var unpacked []byte
 	err := c.objects.ForEach(func(k, v []byte) error {
 		n++
 		rec, ok := decodeRecord(v)
 		if !ok {
 			return fmt.Errorf("object at %x: %w", k, errCorrupt)
+		}
+		if rec.packed {
+			var err error
+			if unpacked, err = rec.decodeJSON(unpacked[:0]); err != nil {
+				return fmt.Errorf("%s at %x: its JSON does not decompress: %w", rec.id, k, err)
+			}
 		}
 		// Found as a lookup finds it: through the generations' filters.
 		_, _, versions := c.entriesOf(string(rec.id), nil)

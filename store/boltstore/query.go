@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/taxiihub/taxiihub/store"
@@ -32,6 +33,7 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 			return fn(store.Page{})
 		}
 		r := &reader{ctx: ctx, c: c, q: q, limit: q.Limit, after: afterKey(q.AddedAfter)}
+		defer r.release()
 		var err error
 		switch {
 		case len(q.IDs) > 0:
@@ -72,6 +74,7 @@ type reader struct {
 	entries  []store.Entry
 	versions []objectVersion // reused by versionsOf
 	seen     int
+	unpacked []*[]byte // buffers holding the page's decompressed JSON
 }
 
 func (r *reader) full() bool { return len(r.entries) > r.limit }
@@ -173,7 +176,9 @@ func (r *reader) byIDs() error {
 		if !ok {
 			return fmt.Errorf("object at %x: %w", k, errCorrupt)
 		}
-		r.emit(k, rec)
+		if err := r.emit(k, rec); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -192,7 +197,7 @@ func (r *reader) consider(k, v []byte) error {
 	if r.q.Versions.All && r.q.SpecVersions != nil {
 		// Nothing depends on the object's other versions.
 		if slices.Contains(r.q.SpecVersions, string(rec.spec)) {
-			r.emit(k, rec)
+			return r.emit(k, rec)
 		}
 		return nil
 	}
@@ -200,7 +205,7 @@ func (r *reader) consider(k, v []byte) error {
 		// Never revised: this is the object's one version, no lookup needed
 		// to know that it is the first and the last.
 		if selected([]objectVersion{{key: rec.verKey, spec: rec.spec}}, 0, r.q.Versions, r.q.SpecVersions) {
-			r.emit(k, rec)
+			return r.emit(k, rec)
 		}
 		return nil
 	}
@@ -208,7 +213,7 @@ func (r *reader) consider(k, v []byte) error {
 	for i, ov := range r.versions {
 		if bytes.Equal(ov.key, rec.verKey) {
 			if selected(r.versions, i, r.q.Versions, r.q.SpecVersions) {
-				r.emit(k, rec)
+				return r.emit(k, rec)
 			}
 			return nil
 		}
@@ -224,9 +229,17 @@ func (r *reader) typeAllowed(id string) bool {
 	return slices.Contains(r.q.Types, typ)
 }
 
-func (r *reader) emit(k []byte, rec record) {
+// emit adds the object version at date_added key k to the page. The entry
+// past the page's end, there only to tell that more follow, goes without
+// its JSON.
+func (r *reader) emit(k []byte, rec record) error {
+	var raw []byte
 	if len(r.entries) < r.limit {
-		r.bytes += len(rec.raw)
+		var err error
+		if raw, err = r.objectJSON(rec); err != nil {
+			return fmt.Errorf("object at %x: %w: %v", k, errCorrupt, err)
+		}
+		r.bytes += len(raw)
 		if r.q.MaxBytes > 0 && r.bytes >= r.q.MaxBytes {
 			r.limit = len(r.entries) + 1 // this one ends the page
 		}
@@ -236,8 +249,58 @@ func (r *reader) emit(k []byte, rec record) {
 		Version:     string(rec.verText),
 		SpecVersion: string(rec.spec),
 		DateAdded:   time.UnixMicro(int64(binary.BigEndian.Uint64(k))).UTC(),
-		Raw:         rec.raw,
+		Raw:         raw,
 	})
+	return nil
+}
+
+// unpackBuffer is the size of the buffers a page's decompressed JSON is
+// gathered in (an object larger than one gets a buffer of its own).
+const unpackBuffer = 256 << 10
+
+var unpackBuffers = sync.Pool{New: func() any { b := make([]byte, 0, unpackBuffer); return &b }}
+
+// objectJSON is rec's JSON: the record's own bytes when stored plain, else
+// decompressed into one of r's buffers, valid until release.
+func (r *reader) objectJSON(rec record) ([]byte, error) {
+	if !rec.packed {
+		return rec.json, nil
+	}
+	n := rec.jsonLen()
+	if n < 0 {
+		return nil, errors.New("compressed JSON without a valid length")
+	}
+	var buf *[]byte
+	if len(r.unpacked) > 0 {
+		buf = r.unpacked[len(r.unpacked)-1]
+	}
+	if buf == nil || cap(*buf)-len(*buf) < n {
+		if n <= unpackBuffer {
+			buf = unpackBuffers.Get().(*[]byte)
+		} else {
+			b := make([]byte, 0, n)
+			buf = &b
+		}
+		r.unpacked = append(r.unpacked, buf)
+	}
+	used := len(*buf)
+	out, err := rec.decodeJSON((*buf)[used : used+n])
+	if err != nil {
+		return nil, err
+	}
+	*buf = (*buf)[:used+n]
+	return out, nil
+}
+
+// release gives back the buffers of the page's JSON, once it is answered.
+func (r *reader) release() {
+	for _, buf := range r.unpacked {
+		if cap(*buf) == unpackBuffer {
+			*buf = (*buf)[:0]
+			unpackBuffers.Put(buf)
+		}
+	}
+	r.unpacked = nil
 }
 
 // objectVersion is one version of an object as the ids bucket holds it.

@@ -13,7 +13,11 @@ func (c collection) versioningProblem(o store.Object, versions []objectVersion) 
 	if !ok {
 		return ""
 	}
-	newest, err := stix.ReadMeta(rec.raw)
+	raw, err := rec.decodeJSON(nil)
+	if err != nil {
+		return ""
+	}
+	newest, err := stix.ReadMeta(raw)
 	if err != nil {
 		return ""
 	}
