@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/taxiihub/taxiihub/audit"
@@ -247,4 +249,40 @@ func TestCheck_FindsADamagedCompressedObject(t *testing.T) {
 		t.Error("a query read the damaged object without an error")
 	}
 	s.Close()
+}
+
+// A status is stored compressed, and one a schema 4 file holds (JSON) is
+// read as it is.
+func TestStatus_StoredCompressed(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var objs []store.Object
+	for n := range 300 {
+		objs = append(objs, realistic(t, n))
+	}
+	posted := &store.Status{ID: "new", Collection: "c", Owner: "fbi", Total: len(objs)}
+	if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs, posted, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	old := store.Status{ID: "old", Collection: "c", Owner: "fbi", Total: 1, Successes: []store.Detail{{ID: objs[0].ID, Version: objs[0].VersionText}}}
+	s.db.Update(func(tx *bolt.Tx) error {
+		statuses := tx.Bucket(bucketStatuses)
+		v := statuses.Get([]byte("new"))
+		asJSON, _ := json.Marshal(posted)
+		if len(v) == 0 || v[0] != 0 || len(v) >= len(asJSON)/2 {
+			t.Errorf("the status is stored in %d bytes, its JSON is %d: want it compressed", len(v), len(asJSON))
+		}
+		asJSON, _ = json.Marshal(old)
+		return statuses.Put([]byte("old"), asJSON)
+	})
+	for _, want := range []store.Status{*posted, old} {
+		got, err := s.Status(ctx, want.ID)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Status(%s) = %+v, %v; want %+v", want.ID, got, err, want)
+		}
+	}
 }
