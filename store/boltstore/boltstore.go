@@ -40,8 +40,8 @@
 // both cost in proportion to what they return.
 //
 // Pages. objects and audit are filled to 100% (their keys only grow), types
-// to 90%; the ids generations, keyed by random UUIDs, keep bbolt's
-// default. An object's owner sits beside its versions, so that storing a
+// to 90%; the current ids generation, keyed by random UUIDs, keeps bbolt's
+// default, and is rewritten full when it is sealed. An object's owner sits beside its versions, so that storing a
 // new object writes one page of random keys, not two, and in a generation
 // of bounded size, so that the pages a commit rewrites do not grow with
 // the collection. The OS page size (4 KiB) is bbolt's page size; a
@@ -323,7 +323,6 @@ func (s *Store) Close() error {
 // collection is one collection's buckets inside a transaction.
 type collection struct {
 	root, objects, types *bolt.Bucket
-	ids                  *bolt.Bucket // generation 0 of the ids index (see idgens.go)
 	revised              *bolt.Bucket // nil in a file older than schema 4, opened to read
 	filters              *idFilters
 	generationKeys       uint64
@@ -335,7 +334,7 @@ func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
 	if root == nil {
 		return collection{}, false
 	}
-	return collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes), ids: root.Bucket(bucketIDs),
+	return collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes),
 		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), generationKeys: s.generationKeys()}, true
 }
 
@@ -345,10 +344,11 @@ func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 		return collection{}, err
 	}
 	c := collection{root: root, filters: s.filtersOf(id), generationKeys: s.generationKeys()}
+	var firstGeneration *bolt.Bucket
 	for _, b := range []struct {
 		dst  **bolt.Bucket
 		name []byte
-	}{{&c.objects, bucketObjects}, {&c.ids, bucketIDs}, {&c.types, bucketTypes}, {&c.revised, bucketRevised}} {
+	}{{&c.objects, bucketObjects}, {&firstGeneration, bucketIDs}, {&c.types, bucketTypes}, {&c.revised, bucketRevised}} {
 		if *b.dst, err = root.CreateBucketIfNotExists(b.name); err != nil {
 			return collection{}, err
 		}

@@ -216,9 +216,6 @@ func (c collection) saveKeys() error {
 
 // generation is generation g's bucket (nil if there is none).
 func (c collection) generation(g uint64) *bolt.Bucket {
-	if g == 0 {
-		return c.ids
-	}
 	return c.root.Bucket(generationName(g))
 }
 
@@ -275,9 +272,12 @@ func (c collection) putID(id string, key, value []byte) error {
 	return nil
 }
 
-// seal closes generation g, keeping its filter f in the file, and begins
-// the next.
+// seal closes generation g, packing its pages and keeping its filter f in
+// the file, and begins the next.
 func (c collection) seal(g uint64, f *bloom) error {
+	if err := c.pack(g); err != nil {
+		return err
+	}
 	if err := c.keepFilter(g, f); err != nil {
 		return err
 	}
@@ -289,6 +289,35 @@ func (c collection) seal(g uint64, f *bloom) error {
 		return err
 	}
 	return c.root.Put(keyIDGenKeys, be64(0))
+}
+
+// pack rewrites generation g with its pages full. Random inserts leave a
+// B+tree's pages about two thirds full (bbolt splits a full page in two);
+// a sealed generation gains no more keys, so its pages may as well be full:
+// a third fewer of them, on disk and in the page cache. Once a generation,
+// in the write that seals it.
+func (c collection) pack(g uint64) error {
+	type entry struct{ k, v []byte } // valid until the transaction ends
+	entries := make([]entry, 0, c.generationKeys)
+	name := generationName(g)
+	c.root.Bucket(name).ForEach(func(k, v []byte) error {
+		entries = append(entries, entry{k, v})
+		return nil
+	})
+	if err := c.root.DeleteBucket(name); err != nil {
+		return err
+	}
+	packed, err := c.root.CreateBucket(name)
+	if err != nil {
+		return err
+	}
+	packed.FillPercent = 1.0
+	for _, e := range entries {
+		if err := packed.Put(e.k, e.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadFilters puts in memory the filter of every generation of every
@@ -338,10 +367,11 @@ func filterOf(b *bolt.Bucket) *bloom {
 func (s *Store) sealIndexes(tx *bolt.Tx) error {
 	return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 		c, _ := s.openCollection(tx, string(name))
-		if k, _ := c.ids.Cursor().First(); k == nil {
+		first := c.generation(0)
+		if k, _ := first.Cursor().First(); k == nil {
 			return nil // empty: generation 0 stays the current one
 		}
-		return c.seal(0, filterOf(c.ids))
+		return c.seal(0, filterOf(first))
 	})
 }
 

@@ -1,8 +1,15 @@
 package boltstore
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
+
+	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/store"
+	"github.com/taxiihub/taxiihub/store/storetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // A full generation's filter holds every id it was given and says "maybe"
@@ -33,4 +40,49 @@ func TestBloom(t *testing.T) {
 		t.Fatalf("%d of 100,000 ids not held were a maybe", maybes)
 	}
 	t.Logf("false maybes: %d of 100,000", maybes)
+}
+
+// A generation is rewritten with full pages when it is sealed; the current
+// one, filled at random places, is not, and every id is still found.
+func TestSealedGenerationsArePacked(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 4000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var ids []string
+	for post := range 6 {
+		var objs []store.Object
+		for range 500 {
+			objs = append(objs, realistic(t, len(ids)*7919))
+			ids = append(ids, objs[len(objs)-1].ID)
+		}
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs, &store.Status{ID: fmt.Sprint(post)}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		c, _ := s.openCollection(tx, "c")
+		if c.currentGen() != 1 {
+			t.Fatalf("current generation %d, want 1 (3,000 objects, two keys each, 4,000 keys a generation)", c.currentGen())
+		}
+		fill := func(g uint64) float64 {
+			st := c.generation(g).Stats()
+			return float64(st.LeafInuse) / float64(st.LeafAlloc)
+		}
+		if sealed, current := fill(0), fill(1); sealed < 0.9 || current > 0.8 {
+			t.Errorf("leaf pages filled to %.2f in the sealed generation, %.2f in the current one; want at least 0.9 and less than 0.8", sealed, current)
+		}
+		return nil
+	})
+	found := 0
+	err = s.Query(ctx, "c", store.Query{Limit: len(ids), IDs: ids}, func(p store.Page) error {
+		found = len(p.Entries)
+		return nil
+	})
+	if err != nil || found != len(ids) {
+		t.Errorf("match[id] of every object found %d of %d (%v)", found, len(ids), err)
+	}
+	storetest.Check(t, s, nil)
 }
