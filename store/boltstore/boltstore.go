@@ -1,22 +1,24 @@
 // Package boltstore is the embedded store.Store backend: one bbolt file,
 // and beside it a small audit journal.
 //
-// Layout (schema 5). Top-level buckets:
+// Layout (schema 6). Top-level buckets:
 //
 //	meta         "schema" → schema version (uint64, big-endian)
 //	statuses     status id → JSON of store.Status, S2-compressed behind a 0 byte
 //	collections  one nested bucket per collection id, holding:
 //	  "last_added" → date_added of the newest version (µs, 8 bytes)
 //	  "count"      → how many object versions it holds (8 bytes)
-//	  "id_gen", "id_gen_keys" → the ids index's current generation, and
-//	               how many keys have been put in it (8 bytes each)
+//	  "id_gen"     → the number of the ids index's current generation (8)
 //	  objects      date_added (8) → record: id, version, spec_version, the
 //	               JSON, S2-compressed when that is shorter (encoding.go)
-//	  ids, ids1, ids2, … the generations of the ids index (idgens.go), each:
+//	  idc0, idc1, … the sealed generations of the ids index (idgens.go), in
+//	               chunks (chunks.go) of entries in key order:
 //	               id 0x00 version (12) → date_added (8) + spec_version
 //	               id 0x00 → the organization that owns the object (kept
 //	               after a delete; absent for objects stored before owners
 //	               were recorded)
+//	  id_log       sequence (8) → the entries one write put in the current
+//	               generation, which is in memory (memgen.go)
 //	  id_filters   generation (8) → the Bloom filter of a sealed generation
 //	  revised      id → empty: the objects that have had more than one
 //	               version (see reader.consider)
@@ -40,12 +42,12 @@
 // both cost in proportion to what they return.
 //
 // Pages. objects and audit are filled to 100% (their keys only grow), types
-// to 90%; the current ids generation, keyed by random UUIDs, keeps bbolt's
-// default, and is rewritten full when it is sealed. An object's owner sits beside its versions, so that storing a
-// new object writes one page of random keys, not two, and in a generation
-// of bounded size, so that the pages a commit rewrites do not grow with
-// the collection. The OS page size (4 KiB) is bbolt's page size; a
-// 600-byte indicator takes a seventh of one.
+// to 90%. Ids are random UUIDs: entries of the ids index are not written
+// into a B+tree one by one (each would rewrite a page somewhere); a write
+// appends its entries to the log, and a sealed generation is written whole,
+// in order, chunks filling their pages. An object's owner sits beside its
+// versions. The OS page size (4 KiB) is bbolt's page size; a 600-byte
+// indicator takes a seventh of one.
 //
 // Writes. One committer goroutine runs every write. Concurrent writes are
 // grouped into one transaction and one commit (up to maxBatch); if the
@@ -87,13 +89,15 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// schemaVersion 5 stores objects compressed (encoding.go); schema 4 did
-// not, schema 3 did not list the objects that have had more than one
+// schemaVersion 6 keeps the ids index's current generation in memory and
+// its entries in a log (memgen.go), where schema 5 kept it in a bucket;
+// schema 5 stores objects compressed (encoding.go), schema 4 did not,
+// schema 3 did not list the objects that have had more than one
 // version (revised), schema 2 had the ids index in one bucket (not in
 // generations, idgens.go), and schema 1 owners in a bucket of their own.
 // Older files are upgraded when opened to write (schema 4's records are
 // read as they are).
-const schemaVersion = 5
+const schemaVersion = 6
 
 var (
 	bucketMeta        = []byte("meta")
@@ -131,6 +135,9 @@ type Store struct {
 	syncDue   <-chan time.Time   // with ReadSyncInterval: when the journal's unsynced records must be flushed
 
 	filters sync.Map // collection id → *idFilters, the ids index's filters (idgens.go)
+	memGens sync.Map // collection id → *memGenerations, its current generation (memgen.go)
+	// memLoaded: every collection's current generation is in memory.
+	memLoaded atomic.Bool
 }
 
 var _ store.Store = (*Store)(nil)
@@ -213,9 +220,21 @@ func Open(path string, opts Options) (*Store, error) {
 			db.Close()
 			return nil, fmt.Errorf("open %s: %w", JournalPath(path), err)
 		}
+		if err := db.View(s.loadMemGens); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 		return s, nil
 	}
 	if err := db.Update(s.initSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := s.chunkOldGenerations(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := db.View(s.loadMemGens); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -253,11 +272,6 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 				return fmt.Errorf("upgrading schema 1 to 2: %w", err)
 			}
 		}
-		if got < 3 {
-			if err := s.sealIndexes(tx); err != nil {
-				return fmt.Errorf("upgrading schema 2 to 3: %w", err)
-			}
-		}
 		if got < 4 {
 			// Finding an object's other versions takes the filters.
 			if err := s.loadFilters(tx); err != nil {
@@ -265,6 +279,11 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 			}
 			if err := s.markRevised(tx); err != nil {
 				return fmt.Errorf("upgrading schema 3 to 4: %w", err)
+			}
+		}
+		if got < 6 {
+			if err := s.sealCurrentOnDisk(tx); err != nil {
+				return fmt.Errorf("upgrading schema %d to 6: %w", got, err)
 			}
 		}
 	}
@@ -326,7 +345,10 @@ type collection struct {
 	revised              *bolt.Bucket // nil in a file older than schema 4, opened to read
 	filters              *idFilters
 	generationKeys       uint64
-	current              *currentGeneration // in a write that adds entries
+	// mem is the current generation of the ids index, as transaction txid
+	// sees it; nil while the file is upgraded.
+	mem  *memGeneration
+	txid uint64
 }
 
 func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
@@ -334,8 +356,10 @@ func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
 	if root == nil {
 		return collection{}, false
 	}
-	return collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes),
-		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), generationKeys: s.generationKeys()}, true
+	c := collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes),
+		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), generationKeys: s.generationKeys(), txid: uint64(tx.ID())}
+	c.mem = s.memGensOf(id).of(c.currentGen())
+	return c, true
 }
 
 func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
@@ -343,12 +367,12 @@ func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 	if err != nil {
 		return collection{}, err
 	}
-	c := collection{root: root, filters: s.filtersOf(id), generationKeys: s.generationKeys()}
-	var firstGeneration *bolt.Bucket
+	c := collection{root: root, filters: s.filtersOf(id), generationKeys: s.generationKeys(), txid: uint64(tx.ID())}
+	var log *bolt.Bucket
 	for _, b := range []struct {
 		dst  **bolt.Bucket
 		name []byte
-	}{{&c.objects, bucketObjects}, {&firstGeneration, bucketIDs}, {&c.types, bucketTypes}, {&c.revised, bucketRevised}} {
+	}{{&c.objects, bucketObjects}, {&log, bucketIDLog}, {&c.types, bucketTypes}, {&c.revised, bucketRevised}} {
 		if *b.dst, err = root.CreateBucketIfNotExists(b.name); err != nil {
 			return collection{}, err
 		}
@@ -356,7 +380,11 @@ func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 	// date_added keys only ever grow: pack pages full.
 	c.objects.FillPercent = 1.0
 	c.types.FillPercent = 0.9
-	c.current = c.loadCurrent()
+	mems := s.memGensOf(id)
+	if c.mem = mems.of(c.currentGen()); c.mem == nil { // a new collection
+		c.mem = newMemGeneration(c.currentGen())
+		mems.add(c.mem)
+	}
 	return c, nil
 }
 
@@ -406,7 +434,7 @@ func (s *Store) Add(ctx context.Context, collectionID string, by store.Author, o
 		if err := c.root.Put(keyLastAdded, be64(last)); err != nil {
 			return err
 		}
-		if err := c.saveKeys(); err != nil {
+		if err := c.mem.flushLog(c.root); err != nil {
 			return err
 		}
 		if err := c.addCount(len(rec.Stored)); err != nil {
@@ -473,17 +501,12 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 		}
 	}
 	if !known {
-		if err := c.putID(o.ID, idPrefix(o.ID), []byte(by.Org)); err != nil {
-			return store.Detail{}, stored, err
-		}
+		c.mem.putOwner(o.ID, by.Org, c.txid)
 	}
-	addedKey := be64(dateAdded)
-	if err := c.objects.Put(addedKey, encodeRecord(o, verKey)); err != nil {
+	if err := c.objects.Put(be64(dateAdded), encodeRecord(o, verKey)); err != nil {
 		return store.Detail{}, stored, err
 	}
-	if err := c.putID(o.ID, append(idPrefix(o.ID), verKey...), append(addedKey[:8:8], o.SpecVersion...)); err != nil {
-		return store.Detail{}, stored, err
-	}
+	c.mem.putVersion(o.ID, verKey, dateAdded, o.SpecVersion, c.txid)
 	if err := c.types.Put(typeKey(o.Type, dateAdded), nil); err != nil {
 		return store.Detail{}, stored, err
 	}
@@ -634,23 +657,25 @@ func (s *Store) Delete(ctx context.Context, collectionID string, by store.Author
 		}
 		for _, v := range doomed {
 			added := v.added
-			for _, del := range []struct {
-				b   *bolt.Bucket
-				key []byte
-			}{
-				{c.objects, be64(added)},
-				{c.generation(v.gen), append(idPrefix(id), v.key...)},
-				{c.types, typeKey(typ, added)},
-			} {
-				if err := del.b.Delete(del.key); err != nil {
-					return err
-				}
+			if err := c.objects.Delete(be64(added)); err != nil {
+				return err
+			}
+			if err := c.types.Delete(typeKey(typ, added)); err != nil {
+				return err
+			}
+			if v.gen == c.mem.g {
+				c.mem.deleteVersion(id, v.key, c.txid)
+			} else if err := deleteChunkEntry(c.chunked(v.gen), append(idPrefix(id), v.key...)); err != nil {
+				return err
 			}
 			removed++
 			rec.Deleted = append(rec.Deleted, audit.ObjectVersion{ID: id, Version: v.text})
 		}
 		if removed == 0 {
 			return fmt.Errorf("no version of object %s matches: %w", id, store.ErrNotFound)
+		}
+		if err := c.mem.flushLog(c.root); err != nil {
+			return err
 		}
 		if err := c.addCount(-removed); err != nil {
 			return err

@@ -218,6 +218,7 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 		}
 	}
 	s.Close()
+	writeSchema5Index(t, path)
 
 	// Rewrite the file as schema 1 wrote it: c's owners in an owners
 	// bucket, d's not recorded at all.
@@ -322,6 +323,7 @@ func TestOpenUpgradesSchema3(t *testing.T) {
 		}
 	}
 	s.Close()
+	writeSchema5Index(t, path)
 
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -423,5 +425,66 @@ func TestOpenRefusesAnUnknownSchema(t *testing.T) {
 			return nil
 		})
 		db.Close()
+	}
+}
+
+// writeSchema5Index rewrites the ids index of the file at path as schema 5
+// kept it: every generation, the current one too, in a bucket of one entry
+// per key; no chunks, no log.
+func writeSchema5Index(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := &Store{db: db}
+	err = db.Update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
+			c, _ := s.openCollection(tx, string(name))
+			current := c.currentGen()
+			for g := range current {
+				b, err := c.root.CreateBucket(generationName(g))
+				if err != nil {
+					return err
+				}
+				err = forEachChunkEntry(c.chunked(g), func(k, v []byte) error { return b.Put(k, bytes.Clone(v)) })
+				if err != nil {
+					return err
+				}
+				if err := c.root.DeleteBucket(chunkedName(g)); err != nil {
+					return err
+				}
+			}
+			m := newMemGeneration(current)
+			if err := m.replay(c.root.Bucket(bucketIDLog)); err != nil {
+				return err
+			}
+			b, err := c.root.CreateBucket(generationName(current))
+			if err != nil {
+				return err
+			}
+			ids := map[string]bool{}
+			for i := range m.ents {
+				ids[string(m.idOf(&m.ents[i]))] = true
+			}
+			for id := range ids {
+				owner, known, versions := m.entries(id, uint64(tx.ID()), nil)
+				if known {
+					b.Put(idPrefix(id), owner)
+				}
+				for _, v := range versions {
+					b.Put(append(idPrefix(id), v.key...), append(be64(v.added), v.spec...))
+				}
+			}
+			return c.root.DeleteBucket(bucketIDLog)
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, be64(5))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -63,17 +63,23 @@ func (c collection) check() error {
 	}
 	versions := 0 // the ids index holds owners too
 	current := c.currentGen()
-	for g := uint64(0); g <= current; g++ {
-		b := c.generation(g)
+	for g := range current {
+		b := c.chunked(g)
 		if b == nil {
 			return fmt.Errorf("generation %d of the ids index is missing", g)
 		}
-		b.ForEach(func(k, _ []byte) error {
+		err := forEachChunkEntry(b, func(k, _ []byte) error {
 			if bytes.IndexByte(k, 0) == len(k)-13 {
 				versions++
 			}
 			return nil
 		})
+		if err != nil {
+			return fmt.Errorf("generation %d of the ids index: %w", g, err)
+		}
+	}
+	if c.mem != nil {
+		versions += c.mem.count(c.txid)
 	}
 	if versions != n {
 		return fmt.Errorf("the ids index has %d entries for %d objects", versions, n)

@@ -65,7 +65,8 @@ func encodeRecord(o store.Object, verKey []byte) []byte {
 	return append(b[1:], o.Raw...)
 }
 
-func appendField(b []byte, s string) []byte {
+// appendField appends s with its length (uvarint) before it.
+func appendField[S string | []byte](b []byte, s S) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
 }

@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -13,30 +14,27 @@ import (
 
 // Generations of the ids index. An object's id is a random UUID, so each
 // new object inserts its (id, version) entry at a random place in the
-// index: in one B+tree of a million objects, a commit of a few thousand
-// objects dirties as many leaf pages, each rebuilt and written whole. So
-// the index is kept in generations: new entries go only to the newest
-// (current) one, a bucket of at most generationKeys keys, whose pages a
-// commit rewrites no matter how large the collection has grown; once full,
-// it is sealed and a new one begins. Generation 0 is the bucket "ids",
-// generation g the bucket "ids<g>"; the collection's "id_gen" holds the
-// current one's number and "id_gen_keys" how many keys have been put in it.
+// index. So the index is kept in generations: new entries go only to the
+// newest (current) one, which is held in memory and logged (memgen.go);
+// once it holds generationKeys keys it is sealed: written out whole, in
+// chunks (chunks.go), and a new one begins. The collection's "id_gen"
+// holds the current one's number.
 //
 // An id's entries may lie in several generations (a new version of an old
 // object goes to the current one; the owner stays where the object was
-// first stored). Each generation has a Bloom filter of the ids it holds,
-// kept in memory (a sealed generation's also in the bucket "id_filters"),
-// so that a lookup seeks only the generations that may hold the id: in
-// practice one. A filter only ever gains ids, so a reader of an older
-// snapshot may seek in vain, never miss. A generation without a filter in
-// memory is always searched.
+// first stored). Each sealed generation has a Bloom filter of the ids it
+// holds, kept in memory and in the bucket "id_filters", so that a lookup
+// seeks only the generations that may hold the id: in practice one. A
+// filter only ever gains ids, so a reader of an older snapshot may seek in
+// vain, never miss. A generation without a filter in memory is always
+// searched.
 
 // generationKeys is how many keys a generation holds before it is sealed.
 const generationKeys = 1 << 17
 
 var (
 	keyIDGen      = []byte("id_gen")
-	keyIDGenKeys  = []byte("id_gen_keys")
+	keyIDGenKeys  = []byte("id_gen_keys") // schema 5 and before
 	bucketFilters = []byte("id_filters")
 )
 
@@ -153,22 +151,9 @@ func (s *Store) filtersOf(id string) *idFilters {
 	return fs.(*idFilters)
 }
 
-// generationNames are the first generations' bucket names, made once.
-var generationNames = func() (names [256][]byte) {
-	for g := range names {
-		names[g] = makeGenerationName(uint64(g))
-	}
-	return names
-}()
-
+// generationName is generation g's bucket in files before schema 6: one
+// entry per key.
 func generationName(g uint64) []byte {
-	if g < uint64(len(generationNames)) {
-		return generationNames[g]
-	}
-	return makeGenerationName(g)
-}
-
-func makeGenerationName(g uint64) []byte {
 	if g == 0 {
 		return bucketIDs
 	}
@@ -177,44 +162,21 @@ func makeGenerationName(g uint64) []byte {
 
 // currentGen is the number of the generation new entries go to.
 func (c collection) currentGen() uint64 {
-	if c.current != nil {
-		return c.current.g
-	}
 	if v := c.root.Get(keyIDGen); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
 	}
 	return 0
 }
 
-// currentGeneration is the generation new entries go to, as a write keeps
-// it: its number, bucket and filter, and how many keys it holds (saved to
-// the file by saveKeys, once a write, not once a key).
-type currentGeneration struct {
-	g, keys uint64
-	bucket  *bolt.Bucket
-	filter  *bloom
+// chunked is sealed generation g's bucket of chunks (chunks.go); nil for
+// the current generation (see memgen.go), or while a file before schema 6
+// is upgraded.
+func (c collection) chunked(g uint64) *bolt.Bucket {
+	return c.root.Bucket(chunkedName(g))
 }
 
-// loadCurrent reads which generation is the current one.
-func (c collection) loadCurrent() *currentGeneration {
-	cur := &currentGeneration{g: c.currentGen()}
-	if v := c.root.Get(keyIDGenKeys); len(v) == 8 {
-		cur.keys = binary.BigEndian.Uint64(v)
-	}
-	cur.bucket, cur.filter = c.generation(cur.g), c.filters.of(cur.g)
-	if cur.filter == nil {
-		cur.filter = new(bloom)
-		c.filters.set(cur.g, cur.filter)
-	}
-	return cur
-}
-
-// saveKeys records how many keys the current generation holds.
-func (c collection) saveKeys() error {
-	return c.root.Put(keyIDGenKeys, be64(c.current.keys))
-}
-
-// generation is generation g's bucket (nil if there is none).
+// generation is generation g's bucket as files before schema 6 kept it,
+// one entry per key; nil if there is none.
 func (c collection) generation(g uint64) *bolt.Bucket {
 	return c.root.Bucket(generationName(g))
 }
@@ -227,22 +189,33 @@ func (c collection) entriesOf(id string, buf []objectVersion) (owner []byte, kno
 	prefix, h := idPrefix(id), hashID(id)
 	start, gens := len(buf), 0
 	for g := c.currentGen(); ; g-- {
-		if f := c.filters.of(g); f == nil || f.mayHold(h) {
-			if b := c.generation(g); b != nil {
-				before := len(buf)
-				cur := b.Cursor()
-				for k, v := cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-					switch {
-					case len(k) == len(prefix):
-						owner, known = v, true
-					case len(k) == len(prefix)+12 && len(v) >= 8:
-						buf = append(buf, objectVersion{key: k[len(prefix):], added: binary.BigEndian.Uint64(v), spec: v[8:], gen: g})
-					}
-				}
-				if len(buf) > before {
-					gens++
+		before := len(buf)
+		if c.mem != nil && g == c.mem.g {
+			var memOwner []byte
+			var memKnown bool
+			if memOwner, memKnown, buf = c.mem.entries(id, c.txid, buf); memKnown {
+				owner, known = memOwner, true
+			}
+		} else if f := c.filters.of(g); f == nil || f.mayHold(h) {
+			entry := func(k, v []byte) {
+				switch {
+				case len(k) == len(prefix):
+					owner, known = v, true
+				case len(k) == len(prefix)+12 && len(v) >= 8:
+					buf = append(buf, objectVersion{key: k[len(prefix):], added: binary.BigEndian.Uint64(v), spec: v[8:], gen: g})
 				}
 			}
+			if b := c.chunked(g); b != nil {
+				chunkEntries(b, prefix, entry)
+			} else if b := c.generation(g); b != nil { // upgrading a file before schema 6
+				cur := b.Cursor()
+				for k, v := cur.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+					entry(k, v)
+				}
+			}
+		}
+		if len(buf) > before {
+			gens++
 		}
 		if g == 0 {
 			break
@@ -254,67 +227,50 @@ func (c collection) entriesOf(id string, buf []objectVersion) (owner []byte, kno
 	return owner, known, buf
 }
 
-// putID stores an ids-index entry in the current generation, noting its
-// id in the generation's filter, and seals the generation once it is full.
-func (c collection) putID(id string, key, value []byte) error {
-	cur := c.current
-	cur.filter.add(hashID(id))
-	if err := cur.bucket.Put(key, value); err != nil {
-		return err
+// chunkOldGenerations converts the sealed generations a file before
+// schema 6 kept one entry per key into chunks, a generation a transaction
+// (so that memory stays bounded however large the file); a conversion cut
+// short goes on at the next start.
+func (s *Store) chunkOldGenerations() error {
+	var old []struct {
+		collection string
+		g          uint64
 	}
-	if cur.keys++; cur.keys < c.generationKeys {
-		return nil
-	}
-	if err := c.seal(cur.g, cur.filter); err != nil {
-		return err
-	}
-	*cur = currentGeneration{g: cur.g + 1, bucket: c.generation(cur.g + 1), filter: c.filters.of(cur.g + 1)}
-	return nil
-}
-
-// seal closes generation g, packing its pages and keeping its filter f in
-// the file, and begins the next.
-func (c collection) seal(g uint64, f *bloom) error {
-	if err := c.pack(g); err != nil {
-		return err
-	}
-	if err := c.keepFilter(g, f); err != nil {
-		return err
-	}
-	if _, err := c.root.CreateBucketIfNotExists(generationName(g + 1)); err != nil {
-		return err
-	}
-	c.filters.set(g+1, new(bloom))
-	if err := c.root.Put(keyIDGen, be64(g+1)); err != nil {
-		return err
-	}
-	return c.root.Put(keyIDGenKeys, be64(0))
-}
-
-// pack rewrites generation g with its pages full. Random inserts leave a
-// B+tree's pages about two thirds full (bbolt splits a full page in two);
-// a sealed generation gains no more keys, so its pages may as well be full:
-// a third fewer of them, on disk and in the page cache. Once a generation,
-// in the write that seals it.
-func (c collection) pack(g uint64) error {
-	type entry struct{ k, v []byte } // valid until the transaction ends
-	entries := make([]entry, 0, c.generationKeys)
-	name := generationName(g)
-	c.root.Bucket(name).ForEach(func(k, v []byte) error {
-		entries = append(entries, entry{k, v})
-		return nil
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
+			c, _ := s.openCollection(tx, string(name))
+			for g := range c.currentGen() {
+				if c.generation(g) != nil {
+					old = append(old, struct {
+						collection string
+						g          uint64
+					}{string(name), g})
+				}
+			}
+			return nil
+		})
 	})
-	if err := c.root.DeleteBucket(name); err != nil {
-		return err
-	}
-	packed, err := c.root.CreateBucket(name)
 	if err != nil {
 		return err
 	}
-	packed.FillPercent = 1.0
-	for _, e := range entries {
-		if err := packed.Put(e.k, e.v); err != nil {
-			return err
+	for _, o := range old {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			c, _ := s.openCollection(tx, o.collection)
+			b, err := c.root.CreateBucketIfNotExists(chunkedName(o.g))
+			if err != nil {
+				return err
+			}
+			w := newChunkWriter(b)
+			if err := c.generation(o.g).ForEach(w.add); err != nil {
+				return err
+			}
+			if err := w.flush(); err != nil {
+				return err
+			}
+			return c.root.DeleteBucket(generationName(o.g))
+		})
+		if err != nil {
+			return fmt.Errorf("collection %s: generation %d of the ids index: %w", o.collection, o.g, err)
 		}
 	}
 	return nil
@@ -335,7 +291,7 @@ func (s *Store) loadFilters(tx *bolt.Tx) error {
 					continue
 				}
 			}
-			f := filterOf(c.generation(g))
+			f := filterOf(c, g)
 			c.filters.set(g, f)
 			if g < current {
 				if err := c.keepFilter(g, f); err != nil {
@@ -347,31 +303,47 @@ func (s *Store) loadFilters(tx *bolt.Tx) error {
 	})
 }
 
-// filterOf builds the filter of the ids in generation bucket b.
-func filterOf(b *bolt.Bucket) *bloom {
+// filterOf builds the filter of the ids in generation g's bucket.
+func filterOf(c collection, g uint64) *bloom {
 	f := new(bloom)
-	if b != nil {
-		b.ForEach(func(k, _ []byte) error {
-			if end := bytes.IndexByte(k, 0); end > 0 {
-				f.add(hashID(k[:end]))
-			}
-			return nil
-		})
+	add := func(k, _ []byte) error {
+		if end := bytes.IndexByte(k, 0); end > 0 {
+			f.add(hashID(k[:end]))
+		}
+		return nil
+	}
+	if b := c.chunked(g); b != nil {
+		forEachChunkEntry(b, add)
+	} else if b := c.generation(g); b != nil {
+		b.ForEach(add)
 	}
 	return f
 }
 
-// sealIndexes upgrades a schema 2 file: each collection's one ids index
-// becomes a sealed generation 0, its filter kept, so that new entries
-// start a generation of their own.
-func (s *Store) sealIndexes(tx *bolt.Tx) error {
+// sealCurrentOnDisk upgrades a file of schema 5 or before, whose current
+// generation is a bucket (schema 2's one ids index is generation 0): when
+// it holds keys it is sealed, its filter kept, so that new entries start
+// a generation in memory (chunkOldGenerations then converts it).
+func (s *Store) sealCurrentOnDisk(tx *bolt.Tx) error {
 	return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 		c, _ := s.openCollection(tx, string(name))
-		first := c.generation(0)
-		if k, _ := first.Cursor().First(); k == nil {
-			return nil // empty: generation 0 stays the current one
+		if err := c.root.Delete(keyIDGenKeys); err != nil {
+			return err
 		}
-		return c.seal(0, filterOf(first))
+		g := c.currentGen()
+		b := c.generation(g)
+		if b == nil {
+			return nil
+		}
+		if k, _ := b.Cursor().First(); k == nil {
+			return c.root.DeleteBucket(generationName(g))
+		}
+		f := filterOf(c, g)
+		if err := c.keepFilter(g, f); err != nil {
+			return err
+		}
+		c.filters.set(g, f)
+		return c.root.Put(keyIDGen, be64(g+1))
 	})
 }
 
@@ -388,8 +360,12 @@ func (s *Store) markRevised(tx *bolt.Tx) error {
 		}
 		var versions []objectVersion
 		for g := range c.currentGen() + 1 {
+			b := c.generation(g)
+			if b == nil {
+				continue
+			}
 			counts := map[string]int{} // versions of each id in generation g
-			c.generation(g).ForEach(func(k, _ []byte) error {
+			b.ForEach(func(k, _ []byte) error {
 				if end := bytes.IndexByte(k, 0); end > 0 && len(k) == end+13 {
 					counts[string(k[:end])]++
 				}

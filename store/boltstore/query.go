@@ -32,6 +32,9 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 		if !ok {
 			return fn(store.Page{})
 		}
+		if c.mem == nil && s.memLoaded.Load() {
+			return errSnapshotTooOld
+		}
 		r := &reader{ctx: ctx, c: c, q: q, limit: q.Limit, after: afterKey(q.AddedAfter)}
 		defer r.release()
 		var err error

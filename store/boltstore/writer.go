@@ -160,8 +160,10 @@ func (s *Store) update(ops []*writeOp) error {
 		return nil // folds with nothing to fold
 	}
 	var head chainHead
+	var txid uint64
 	s.signed = s.signed[:0]
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		txid = uint64(tx.ID())
 		if err := foldJournaled(tx, s.pending); err != nil {
 			return err
 		}
@@ -189,6 +191,7 @@ func (s *Store) update(ops []*writeOp) error {
 		return nil
 	})
 	if err != nil {
+		s.rollbackMemGens(txid)
 		return err
 	}
 	s.head, s.pending = head, s.pending[:0]
@@ -205,6 +208,7 @@ func (s *Store) update(ops []*writeOp) error {
 			s.opts.Witness(c)
 		}
 	}
+	s.sealFull()
 	return nil
 }
 

@@ -1,0 +1,238 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/store"
+	"github.com/taxiihub/taxiihub/store/storetest"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Chunks hold every entry once, in order: a lookup finds each id's entries
+// whichever chunks they fall in, and a deleted entry is gone from its chunk
+// (the first of a chunk, the last, or a chunk's only one) without losing
+// its neighbours.
+func TestChunks_FindEveryEntry(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "chunks.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	want := map[string][]string{} // id prefix → its entries' keys
+	var ids []string
+	for i := range 2000 {
+		id := fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111\x00", i*7919%100003)
+		ids = append(ids, id)
+		want[id] = append(want[id], id) // the owner
+		for v := range i % 3 {
+			want[id] = append(want[id], id+fmt.Sprintf("version-%04d", v))
+		}
+	}
+	slices.Sort(ids)
+	check := func(name string) {
+		t.Helper()
+		db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte("g"))
+			for _, id := range ids {
+				var got []string
+				if err := chunkEntries(b, []byte(id), func(k, v []byte) {
+					if !bytes.Equal(k, v) {
+						t.Errorf("%s: entry %q holds %q", name, k, v)
+					}
+					got = append(got, string(k))
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want[id]) {
+					t.Errorf("%s: %q has %q, want %q", name, id, got, want[id])
+				}
+			}
+			return nil
+		})
+	}
+	chunks := 0
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, _ := tx.CreateBucket([]byte("g"))
+		w := newChunkWriter(b)
+		for _, id := range ids {
+			for _, k := range want[id] {
+				if err := w.add([]byte(k), []byte(k)); err != nil {
+					return err
+				}
+			}
+		}
+		return w.flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bolt.Tx) error { chunks = tx.Bucket([]byte("g")).Stats().KeyN; return nil })
+	if chunks < 20 {
+		t.Fatalf("%d chunks: the test wants entries across many", chunks)
+	}
+	check("written")
+
+	// Delete the first and the last entry of each chunk, then every entry
+	// of some ids (emptying whole chunks among them).
+	var doomed [][]byte
+	db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("g")).ForEach(func(_, chunk []byte) error {
+			first, _, _, _ := chunkEntry(chunk)
+			var last []byte
+			for len(chunk) > 0 {
+				last, _, chunk, _ = chunkEntry(chunk)
+			}
+			doomed = append(doomed, bytes.Clone(first), bytes.Clone(last))
+			return nil
+		})
+	})
+	for _, id := range ids[500:700] {
+		for _, k := range want[id] {
+			doomed = append(doomed, []byte(k))
+		}
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, k := range doomed {
+			if err := deleteChunkEntry(tx.Bucket([]byte("g")), k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range doomed {
+		id := string(k[:bytes.IndexByte(k, 0)+1])
+		want[id] = slices.DeleteFunc(want[id], func(e string) bool { return e == string(k) })
+	}
+	check("after deletes")
+}
+
+// A reader sees the ids index as of its transaction: not the versions
+// written after it began, still the ones deleted after it began, across a
+// seal of the generation too.
+func TestMemGeneration_ReadersSeeTheirSnapshot(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	fbi := store.Author{Org: "fbi"}
+	id := "indicator--11111111-1111-4111-8111-111111111111"
+	post := func(objs ...store.Object) {
+		t.Helper()
+		if err := s.Add(ctx, "c", fbi, objs, &store.Status{ID: fmt.Sprint(len(objs))}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post(storetest.Obj(id, "2020-10-01T00:00:00.000Z"))
+	versions := func(tx *bolt.Tx, id string) int {
+		c, _ := s.openCollection(tx, "c")
+		return len(c.versionsOf(id, nil))
+	}
+
+	before, err := s.db.Begin(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer before.Rollback()
+	post(storetest.Obj(id, "2020-10-02T00:00:00.000Z"))
+	if _, err := s.Delete(ctx, "c", fbi, id, store.VersionMatch{First: true}, nil, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(before, id); got != 1 {
+		t.Errorf("a reader that began before a new version and a delete sees %d versions, want the one it began with", got)
+	}
+	var many []store.Object
+	for i := range 60 { // fills the generation: it is sealed
+		many = append(many, storetest.Obj(fmt.Sprintf("indicator--%08x-2222-4222-8222-222222222222", i), "2020-10-01T00:00:00.000Z"))
+	}
+	post(many...)
+	s.db.View(func(tx *bolt.Tx) error {
+		if c, _ := s.openCollection(tx, "c"); c.currentGen() != 1 {
+			t.Fatalf("current generation %d, want 1: the test needs a seal", c.currentGen())
+		}
+		if got := versions(tx, id); got != 1 {
+			t.Errorf("a reader after the writes sees %d versions, want 1 (the second)", got)
+		}
+		return nil
+	})
+	if got, other := versions(before, id), versions(before, many[0].ID); got != 1 || other != 0 {
+		t.Errorf("after a seal, the older reader sees %d versions and %d of an object posted later; want 1 and 0", got, other)
+	}
+	storetest.Check(t, s, nil)
+}
+
+// A write that fails leaves nothing of what it put in the ids index, in
+// memory or in its log: the object is stored by the next write as new.
+func TestMemGeneration_FailedWriteLeavesNoTrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fbi := store.Author{Org: "fbi"}
+	kept := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
+	lost := storetest.Obj("indicator--22222222-2222-4222-8222-222222222222", "2020-10-01T00:00:00.000Z")
+	if err := s.Add(ctx, "c", fbi, []store.Object{kept}, &store.Status{ID: "1"}, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	failure := errors.New("the disk is full")
+	err = s.write(func(tx *bolt.Tx) error {
+		c, err := s.createCollection(tx, "c")
+		if err != nil {
+			return err
+		}
+		if _, _, err := c.add(store.Author{Org: "dhs"}, lost, 1); err != nil {
+			return err
+		}
+		if err := c.mem.flushLog(c.root); err != nil {
+			return err
+		}
+		owner, _, versions := c.entriesOf(kept.ID, nil) // then deletes a version of another
+		c.mem.deleteVersion(kept.ID, versions[0].key, c.txid)
+		if string(owner) != "fbi" {
+			t.Errorf("the owner of %s reads %q", kept.ID, owner)
+		}
+		return failure
+	})
+	if !errors.Is(err, failure) {
+		t.Fatalf("the failing write returned %v", err)
+	}
+	// The next write gets the failed one's transaction id: it must not
+	// find what that one left.
+	st := &store.Status{ID: "2"}
+	if err := s.Add(ctx, "c", fbi, []store.Object{lost}, st, &audit.Record{}); err != nil || len(st.Successes) != 1 || st.Successes[0].Message != "" {
+		t.Errorf("posting the object again: %v %+v, want it stored (by fbi, not refused as dhs's)", err, st)
+	}
+	for _, reopen := range []bool{false, true} {
+		if reopen {
+			s.Close()
+			if s, err = Open(path, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.db.View(func(tx *bolt.Tx) error {
+			c, _ := s.openCollection(tx, "c")
+			if owner, _, versions := c.entriesOf(lost.ID, nil); string(owner) != "fbi" || len(versions) != 1 {
+				t.Errorf("reopened %v: %s is owned by %q with %d versions, want fbi's with one", reopen, lost.ID, owner, len(versions))
+			}
+			if versions := c.versionsOf(kept.ID, nil); len(versions) != 1 {
+				t.Errorf("reopened %v: the object whose version the failed write deleted has %d versions, want 1", reopen, len(versions))
+			}
+			return nil
+		})
+		storetest.Check(t, s, nil)
+	}
+	s.Close()
+}
