@@ -273,6 +273,11 @@ func (m *memGeneration) rollback(txid uint64) {
 	m.written = 0
 }
 
+// replayedTx is the write the entries replayed from the log are put (and
+// deleted) by: older than every transaction of an open file, so that all
+// see them, and see their deletes.
+const replayedTx = 1
+
 // replay rebuilds the generation from the log bucket, as of the file.
 func (m *memGeneration) replay(log *bolt.Bucket) error {
 	if log == nil {
@@ -291,7 +296,7 @@ func (m *memGeneration) replay(log *bolt.Bucket) error {
 				if owner, rest, ok = field(rest); !ok {
 					return fmt.Errorf("id log entry %x: %w", k, errCorrupt)
 				}
-				m.applyOwner(string(id), string(owner), 0)
+				m.applyOwner(string(id), string(owner), replayedTx)
 			case logVersion:
 				if len(rest) < 20 {
 					return fmt.Errorf("id log entry %x: %w", k, errCorrupt)
@@ -301,12 +306,12 @@ func (m *memGeneration) replay(log *bolt.Bucket) error {
 				if spec, rest, ok = field(rest[20:]); !ok {
 					return fmt.Errorf("id log entry %x: %w", k, errCorrupt)
 				}
-				m.applyVersion(string(id), key, added, string(spec), 0)
+				m.applyVersion(string(id), key, added, string(spec), replayedTx)
 			case logDelete:
 				if len(rest) < 12 {
 					return fmt.Errorf("id log entry %x: %w", k, errCorrupt)
 				}
-				m.applyDelete(string(id), rest[:12], 0)
+				m.applyDelete(string(id), rest[:12], replayedTx)
 				rest = rest[12:]
 			default:
 				return fmt.Errorf("id log entry %x: op %q: %w", k, op, errCorrupt)

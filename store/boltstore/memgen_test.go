@@ -3,11 +3,14 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/store"
@@ -172,6 +175,40 @@ func TestMemGeneration_ReadersSeeTheirSnapshot(t *testing.T) {
 	storetest.Check(t, s, nil)
 }
 
+// A delete in the current generation is in its log: after a reopen the
+// deleted version stays deleted, the owner stays recorded.
+func TestMemGeneration_DeletesSurviveAReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fbi := store.Author{Org: "fbi"}
+	id := "indicator--11111111-1111-4111-8111-111111111111"
+	objs := []store.Object{storetest.Obj(id, "2020-10-01T00:00:00.000Z"), storetest.Obj(id, "2020-10-02T00:00:00.000Z")}
+	if err := s.Add(ctx, "c", fbi, objs, &store.Status{ID: "1"}, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete(ctx, "c", fbi, id, store.VersionMatch{First: true}, nil, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.db.View(func(tx *bolt.Tx) error {
+		c, _ := s.openCollection(tx, "c")
+		owner, _, versions := c.entriesOf(id, nil)
+		if string(owner) != "fbi" || len(versions) != 1 || !bytes.Equal(versions[0].key, versionKey(objs[1].Version)) {
+			t.Errorf("after a reopen: owner %q, %d versions; want fbi's, the second version alone", owner, len(versions))
+		}
+		return nil
+	})
+	storetest.Check(t, s, nil)
+}
+
 // A write that fails leaves nothing of what it put in the ids index, in
 // memory or in its log: the object is stored by the next write as new.
 func TestMemGeneration_FailedWriteLeavesNoTrace(t *testing.T) {
@@ -235,4 +272,139 @@ func TestMemGeneration_FailedWriteLeavesNoTrace(t *testing.T) {
 		storetest.Check(t, s, nil)
 	}
 	s.Close()
+}
+
+// FuzzIDIndex holds the generation in memory, its log and its chunks to a
+// model: each id's owner and set of versions, after every committed write.
+// The input is pairs of bytes: an op (put an owner, put a version, delete a
+// version, commit, fail the write) and which of a few ids and versions.
+func FuzzIDIndex(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 1, 3, 0, 1, 9, 2, 1, 3, 0})
+	f.Add([]byte{0, 2, 1, 2, 1, 10, 4, 0, 0, 3, 1, 3, 3, 0, 2, 3, 1, 3, 4, 0, 3, 0})
+	db, err := bolt.Open(filepath.Join(f.TempDir(), "fuzz.db"), 0o600, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	ids := []string{"indicator--a", "indicator--b", "malware--c", "indicator--ab", "x--d", "indicator--a0", "y--e", "indicator--"}
+	orgs := []string{"fbi", "dhs", "odni"}
+	verKey := func(v int) []byte { return versionKey(time.Unix(int64(1600000000+v), 0)) }
+	spec := func(v int) string { return []string{"2.1", "2.0"}[v%2] }
+	type entry struct {
+		owner    string
+		versions [4]bool
+	}
+	type model map[string]entry
+	clone := func(m model) model { return maps.Clone(m) }
+
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		m := newMemGeneration(0)
+		committed, current := model{}, model{}
+		snapshots := map[uint64]model{1: {}}
+		var logs [][]byte
+		txid := uint64(2)
+		for i := 0; i+1 < len(ops); i += 2 {
+			arg := int(ops[i+1])
+			id, v := ids[arg%len(ids)], arg/len(ids)%4
+			e := current[id]
+			switch ops[i] % 5 {
+			case 0:
+				if e.owner == "" {
+					e.owner = orgs[arg%len(orgs)]
+					m.putOwner(id, e.owner, txid)
+				}
+			case 1:
+				if !e.versions[v] {
+					e.versions[v] = true
+					m.putVersion(id, verKey(v), uint64(v), spec(v), txid)
+				}
+			case 2:
+				if e.versions[v] {
+					e.versions[v] = false
+					m.deleteVersion(id, verKey(v), txid)
+				}
+			case 3:
+				logs = append(logs, m.log)
+				m.log = nil
+				committed = clone(current)
+				snapshots[txid] = committed
+				txid++
+				continue
+			case 4:
+				m.rollback(txid)
+				current = clone(committed)
+				continue
+			}
+			current[id] = e
+		}
+		m.rollback(txid) // the last write never commits
+
+		// want is what a reader of snapshot s should find of id.
+		want := func(s model, id string) (owner string, versions []string) {
+			for v, ok := range s[id].versions {
+				if ok {
+					versions = append(versions, fmt.Sprintf("%x %d %s", verKey(v), v, spec(v)))
+				}
+			}
+			return s[id].owner, versions
+		}
+		got := func(owner []byte, _ bool, versions []objectVersion) (string, []string) {
+			var out []string
+			for _, v := range versions {
+				out = append(out, fmt.Sprintf("%x %d %s", v.key, v.added, v.spec))
+			}
+			return string(owner), out
+		}
+		replayed := newMemGeneration(0)
+		err := db.Update(func(tx *bolt.Tx) error {
+			log, err := tx.CreateBucket(bucketIDLog)
+			if err != nil {
+				return err
+			}
+			for i, l := range logs {
+				if len(l) > 0 {
+					log.Put(be64(uint64(i)), l)
+				}
+			}
+			if err := replayed.replay(log); err != nil {
+				t.Fatalf("replaying the log: %v", err)
+			}
+			chunks, err := tx.CreateBucket([]byte("chunks"))
+			if err != nil {
+				return err
+			}
+			if _, err := m.writeOut(chunks, txid-1); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				for s, snapshot := range snapshots {
+					wo, wv := want(snapshot, id)
+					if o, v := got(m.entries(id, s, nil)); o != wo || !slices.Equal(v, wv) {
+						t.Fatalf("%s as of write %d: owner %q, versions %q; want %q, %q", id, s, o, v, wo, wv)
+					}
+				}
+				wo, wv := want(committed, id)
+				if o, v := got(replayed.entries(id, txid, nil)); o != wo || !slices.Equal(v, wv) {
+					t.Fatalf("%s replayed from the log: owner %q, versions %q; want %q, %q", id, o, v, wo, wv)
+				}
+				var owner string
+				var versions []string
+				prefix := idPrefix(id)
+				err := chunkEntries(chunks, prefix, func(k, v []byte) {
+					if len(k) == len(prefix) {
+						owner = string(v)
+						return
+					}
+					versions = append(versions, fmt.Sprintf("%x %d %s", k[len(prefix):], binary.BigEndian.Uint64(v), v[8:]))
+				})
+				if err != nil || owner != wo || !slices.Equal(versions, wv) {
+					t.Fatalf("%s written out in chunks: owner %q, versions %q (%v); want %q, %q", id, owner, versions, err, wo, wv)
+				}
+			}
+			return errors.New("rolled back") // leave the file empty for the next input
+		})
+		if err == nil || err.Error() != "rolled back" {
+			t.Fatal(err)
+		}
+	})
 }
