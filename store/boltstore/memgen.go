@@ -17,7 +17,7 @@ import (
 // a page somewhere in the generation per new object: four fifths of what
 // a commit wrote. Instead each write appends its entries, as one value, to
 // the collection's log bucket ("id_log"), which only grows at its end; the
-// entries go to a map that lookups read; and once the generation holds
+// entries go to a structure in memory that lookups read; and once it holds
 // generationKeys keys it is written out whole and in key order as a sealed
 // generation, and the log starts again. Opening the file replays the log.
 //
@@ -55,7 +55,7 @@ type memGeneration struct {
 type memEntry struct {
 	key        [12]byte // version key
 	idOff      uint32
-	idLen      uint16
+	idLen      uint16 // ids are STIX identifiers, validated: a few hundred bytes at most
 	org        uint16 // owner's number + 1; 0: no owner
 	spec       uint16 // spec_version's number
 	hasVersion bool
@@ -149,12 +149,7 @@ func (m *memGeneration) applyOwner(id, owner string, txid uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.begin(txid)
-	org := slices.IndexFunc(m.orgs, func(o []byte) bool { return string(o) == owner })
-	if org < 0 {
-		org = len(m.orgs)
-		m.orgs = append(m.orgs, []byte(owner))
-	}
-	m.add(id, memEntry{org: uint16(org + 1), put: txid})
+	m.add(id, memEntry{org: uint16(numbered(&m.orgs, owner) + 1), put: txid})
 	m.keys++
 }
 
@@ -170,11 +165,7 @@ func (m *memGeneration) applyVersion(id string, key []byte, added uint64, spec s
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.begin(txid)
-	n := slices.IndexFunc(m.specs, func(s []byte) bool { return string(s) == spec })
-	if n < 0 {
-		n = len(m.specs)
-		m.specs = append(m.specs, []byte(spec))
-	}
+	n := numbered(&m.specs, spec)
 	m.keys++
 	if i := m.find(id, hashID(id)); i >= 0 {
 		if e := &m.ents[i]; !e.hasVersion && e.put == txid {
@@ -184,6 +175,17 @@ func (m *memGeneration) applyVersion(id string, key []byte, added uint64, spec s
 		}
 	}
 	m.add(id, memEntry{key: [12]byte(key), added: added, spec: uint16(n), hasVersion: true, put: txid})
+}
+
+// numbered returns s's number in list, adding it the first time: the
+// owners and spec_versions of a generation are a handful.
+func numbered(list *[][]byte, s string) int {
+	n := slices.IndexFunc(*list, func(b []byte) bool { return string(b) == s })
+	if n < 0 {
+		n = len(*list)
+		*list = append(*list, []byte(s))
+	}
+	return n
 }
 
 // add appends e as id's newest entry. Under mu.
