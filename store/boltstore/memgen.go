@@ -253,7 +253,7 @@ func (m *memGeneration) flushLog(root *bolt.Bucket) error {
 // added are the newest ones.
 func (m *memGeneration) rollback(txid uint64) {
 	m.log = nil
-	if m.written != txid {
+	if txid == 0 || m.written != txid { // 0: the write failed before it began
 		return
 	}
 	m.mu.Lock()
