@@ -344,7 +344,6 @@ type collection struct {
 	root, objects, types *bolt.Bucket
 	revised              *bolt.Bucket // nil in a file older than schema 4, opened to read
 	filters              *idFilters
-	generationKeys       uint64
 	// mem is the current generation of the ids index, as transaction txid
 	// sees it; nil while the file is upgraded.
 	mem  *memGeneration
@@ -357,7 +356,7 @@ func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
 		return collection{}, false
 	}
 	c := collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes),
-		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), generationKeys: s.generationKeys(), txid: uint64(tx.ID())}
+		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), txid: uint64(tx.ID())}
 	c.mem = s.memGensOf(id).of(c.currentGen())
 	return c, true
 }
@@ -367,7 +366,7 @@ func (s *Store) createCollection(tx *bolt.Tx, id string) (collection, error) {
 	if err != nil {
 		return collection{}, err
 	}
-	c := collection{root: root, filters: s.filtersOf(id), generationKeys: s.generationKeys(), txid: uint64(tx.ID())}
+	c := collection{root: root, filters: s.filtersOf(id), txid: uint64(tx.ID())}
 	var log *bolt.Bucket
 	for _, b := range []struct {
 		dst  **bolt.Bucket

@@ -232,19 +232,17 @@ func (c collection) entriesOf(id string, buf []objectVersion) (owner []byte, kno
 // (so that memory stays bounded however large the file); a conversion cut
 // short goes on at the next start.
 func (s *Store) chunkOldGenerations() error {
-	var old []struct {
+	type generation struct {
 		collection string
 		g          uint64
 	}
+	var old []generation
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 			c, _ := s.openCollection(tx, string(name))
 			for g := range c.currentGen() {
 				if c.generation(g) != nil {
-					old = append(old, struct {
-						collection string
-						g          uint64
-					}{string(name), g})
+					old = append(old, generation{string(name), g})
 				}
 			}
 			return nil
@@ -276,16 +274,16 @@ func (s *Store) chunkOldGenerations() error {
 	return nil
 }
 
-// loadFilters puts in memory the filter of every generation of every
-// collection: a sealed one's from the file (built and kept if it is not
-// there), the current one's built from its keys.
+// loadFilters puts in memory the filter of every sealed generation of
+// every collection: from the file, or built and kept if it is not there.
+// The current generation needs none: it is in memory (or, in a file being
+// upgraded, searched whole).
 func (s *Store) loadFilters(tx *bolt.Tx) error {
 	return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 		c, _ := s.openCollection(tx, string(name))
-		current := c.currentGen()
 		kept := c.root.Bucket(bucketFilters)
-		for g := uint64(0); g <= current; g++ {
-			if kept != nil && g < current {
+		for g := range c.currentGen() {
+			if kept != nil {
 				if f, ok := decodeBloom(kept.Get(be64(g))); ok {
 					c.filters.set(g, f)
 					continue
@@ -293,10 +291,8 @@ func (s *Store) loadFilters(tx *bolt.Tx) error {
 			}
 			f := filterOf(c, g)
 			c.filters.set(g, f)
-			if g < current {
-				if err := c.keepFilter(g, f); err != nil {
-					return err
-				}
+			if err := c.keepFilter(g, f); err != nil {
+				return err
 			}
 		}
 		return nil
