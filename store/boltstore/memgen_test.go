@@ -9,6 +9,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -407,4 +408,99 @@ func FuzzIDIndex(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A log value the hub cannot read stops it from opening, naming the
+// collection, rather than serving an index that misses entries.
+func TestMemGeneration_CorruptLogIsRefusedAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
+	if err := s.Add(context.Background(), "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: "1"}, &audit.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		log := tx.Bucket(bucketCollections).Bucket([]byte("c")).Bucket(bucketIDLog)
+		k, v := log.Cursor().First()
+		return log.Put(bytes.Clone(k), v[:len(v)-5]) // cut off mid-entry
+	})
+	db.Close()
+	for _, opts := range []Options{{}, {ReadOnly: true}} {
+		if s, err := Open(path, opts); err == nil || !strings.Contains(err.Error(), "collection c") || !errors.Is(err, errCorrupt) {
+			if err == nil {
+				s.Close()
+			}
+			t.Errorf("read-only %v: Open = %v, want the collection's log named as corrupt", opts.ReadOnly, err)
+		}
+	}
+}
+
+// Converting an older file's generations to chunks goes a generation a
+// transaction: one left unconverted by a start cut short is converted at
+// the next, and every object is found.
+func TestChunkOldGenerations_ResumesAtTheNextStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	ctx := context.Background()
+	s, err := Open(path, Options{generationKeys: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []store.Object
+	for i := range 30 {
+		objs = append(objs, storetest.Obj(fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i*7919), "2020-10-01T00:00:00.000Z"))
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs[i:], &store.Status{ID: fmt.Sprint(i)}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	// As a start cut short leaves it: schema 6, generation 1 still kept
+	// one entry per key.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketCollections).Bucket([]byte("c"))
+		old, err := root.CreateBucket(generationName(1))
+		if err != nil {
+			return err
+		}
+		if err := forEachChunkEntry(root.Bucket(chunkedName(1)), func(k, v []byte) error { return old.Put(k, bytes.Clone(v)) }); err != nil {
+			return err
+		}
+		return root.DeleteBucket(chunkedName(1))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{generationKeys: 10}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.db.View(func(tx *bolt.Tx) error {
+		c, _ := s.openCollection(tx, "c")
+		if c.generation(1) != nil || c.chunked(1) == nil {
+			t.Errorf("after the restart: generation 1 per key %v, in chunks %v; want it converted", c.generation(1) != nil, c.chunked(1) != nil)
+		}
+		return nil
+	})
+	var ids []string
+	for _, o := range objs {
+		ids = append(ids, o.ID)
+	}
+	found := 0
+	s.Query(ctx, "c", store.Query{Limit: len(ids), IDs: ids}, func(p store.Page) error { found = len(p.Entries); return nil })
+	if found != len(objs) {
+		t.Errorf("match[id] of every object found %d of %d", found, len(objs))
+	}
+	storetest.Check(t, s, nil)
 }
