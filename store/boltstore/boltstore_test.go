@@ -222,11 +222,7 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 
 	// Rewrite the file as schema 1 wrote it: c's owners in an owners
 	// bucket, d's not recorded at all.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
 		for _, name := range []string{"c", "d"} {
 			root := tx.Bucket(bucketCollections).Bucket([]byte(name))
 			owners, err := root.CreateBucket(bucketOwners)
@@ -248,10 +244,6 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(1))
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	s, err = Open(path, Options{})
 	if err != nil {
@@ -325,20 +317,12 @@ func TestOpenUpgradesSchema3(t *testing.T) {
 	s.Close()
 	writeSchema5Index(t, path)
 
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketCollections).Bucket([]byte("c")).DeleteBucket(bucketRevised); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(3))
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	if s, err = Open(path, opts); err != nil {
 		t.Fatal(err)
@@ -405,16 +389,11 @@ func TestOpenRefusesAnUnknownSchema(t *testing.T) {
 	}
 	s.Close()
 	for _, schema := range []uint64{0, schemaVersion + 1} {
-		db, err := bolt.Open(path, 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, be64(schema)) })
-		db.Close()
+		rewriteFile(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, be64(schema)) })
 		if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d, this build reads %d", schema, schemaVersion)) {
 			t.Fatalf("schema %d: Open = %v", schema, err)
 		}
-		db, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -433,13 +412,8 @@ func TestOpenRefusesAnUnknownSchema(t *testing.T) {
 // per key; no chunks, no log.
 func writeSchema5Index(t *testing.T, path string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s := &Store{db: db}
-	err = db.Update(func(tx *bolt.Tx) error {
+	s := &Store{}
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 			c, _ := s.openCollection(tx, string(name))
 			current := c.currentGen()
@@ -484,7 +458,18 @@ func writeSchema5Index(t *testing.T, path string) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(5))
 	})
+}
+
+// rewriteFile changes the closed file at path as fn does, in one
+// transaction: how the tests make what older builds, or damage, left.
+func rewriteFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(fn); err != nil {
 		t.Fatal(err)
 	}
 }

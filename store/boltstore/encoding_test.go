@@ -150,11 +150,7 @@ func TestOpenReadsSchema4Records(t *testing.T) {
 	}
 	s.Close()
 
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
 		objects := tx.Bucket(bucketCollections).Bucket([]byte("c")).Bucket(bucketObjects)
 		plain := map[string][]byte{}
 		objects.ForEach(func(k, v []byte) error {
@@ -173,10 +169,6 @@ func TestOpenReadsSchema4Records(t *testing.T) {
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(4))
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	if s, err = Open(path, Options{}); err != nil {
 		t.Fatal(err)

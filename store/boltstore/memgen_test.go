@@ -423,16 +423,11 @@ func TestMemGeneration_CorruptLogIsRefusedAtOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Update(func(tx *bolt.Tx) error {
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
 		log := tx.Bucket(bucketCollections).Bucket([]byte("c")).Bucket(bucketIDLog)
 		k, v := log.Cursor().First()
 		return log.Put(bytes.Clone(k), v[:len(v)-5]) // cut off mid-entry
 	})
-	db.Close()
 	for _, opts := range []Options{{}, {ReadOnly: true}} {
 		if s, err := Open(path, opts); err == nil || !strings.Contains(err.Error(), "collection c") || !errors.Is(err, errCorrupt) {
 			if err == nil {
@@ -463,11 +458,7 @@ func TestChunkOldGenerations_ResumesAtTheNextStart(t *testing.T) {
 	s.Close()
 	// As a start cut short leaves it: schema 6, generation 1 still kept
 	// one entry per key.
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketCollections).Bucket([]byte("c"))
 		old, err := root.CreateBucket(generationName(1))
 		if err != nil {
@@ -478,10 +469,6 @@ func TestChunkOldGenerations_ResumesAtTheNextStart(t *testing.T) {
 		}
 		return root.DeleteBucket(chunkedName(1))
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if s, err = Open(path, Options{generationKeys: 10}); err != nil {
 		t.Fatal(err)
 	}
