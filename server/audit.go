@@ -12,8 +12,6 @@ import (
 	"github.com/taxiihub/taxiihub/store"
 )
 
-const auditKeyName = "taxiihub.audit"
-
 // probes are answered without authentication and without an audit record:
 // load balancers and orchestrators call them every few seconds, and they
 // reveal nothing about the hub's contents. (Metrics do: collection ids and
@@ -34,14 +32,7 @@ type requestAudit struct {
 	claimed, claimedOrg string
 }
 
-func auditOf(c echo.Context) *requestAudit {
-	n, _ := c.Get(auditKeyName).(*requestAudit)
-	if n == nil {
-		n = &requestAudit{}
-		c.Set(auditKeyName, n)
-	}
-	return n
-}
+func auditOf(c echo.Context) *requestAudit { return &requestOf(c).audit }
 
 // auditReturned records what a page returned.
 func auditReturned(c echo.Context, p store.Page) {

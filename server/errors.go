@@ -118,8 +118,6 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-const clientRequestIDKey = "taxiihub.client_request_id"
-
 // requestIDs gives every request an id of the hub's making, answered in
 // X-Request-Id and recorded in the audit log. An X-Request-Id the client
 // sent is kept apart (clientRequestID): anyone could send another
@@ -127,11 +125,11 @@ const clientRequestIDKey = "taxiihub.client_request_id"
 func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" {
-			c.Set(clientRequestIDKey, sanitizeRequestID(id))
+			requestOf(c).clientRequestID = sanitizeRequestID(id)
 		}
-		b := make([]byte, 16)
-		rand.Read(b)
-		c.Response().Header().Set(echo.HeaderXRequestID, hex.EncodeToString(b))
+		var b [16]byte
+		rand.Read(b[:])
+		c.Response().Header()[echo.HeaderXRequestID] = []string{hex.EncodeToString(b[:])} // the key is canonical
 		return next(c)
 	}
 }
@@ -155,6 +153,5 @@ func requestID(c echo.Context) string {
 
 // clientRequestID is the X-Request-Id the client sent, made safe to record.
 func clientRequestID(c echo.Context) string {
-	id, _ := c.Get(clientRequestIDKey).(string)
-	return id
+	return requestOf(c).clientRequestID
 }

@@ -16,8 +16,6 @@ import (
 	"github.com/taxiihub/taxiihub/auth"
 )
 
-const principalKey = "taxiihub.principal"
-
 // authenticate establishes the request's principal or answers 401. An API
 // key or a network whose secrets keep failing is slowed down with 429s
 // (see failureLimiter); nothing else is.
@@ -51,12 +49,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			e.header = http.Header{"Www-Authenticate": st.authn.Challenges()}
 			return e
 		}
-		c.Set(principalKey, p)
+		requestOf(c).principal = p
 		return next(c)
 	}
 }
-
-const clientKey = "taxiihub.client"
 
 // clientAddress finds the address of the client behind the request: the
 // connection's, or, when that is a trusted proxy, the nearest address in
@@ -69,7 +65,7 @@ func (s *Server) clientAddress(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		c.Set(clientKey, forwardedFor(host, r.Header.Values("X-Forwarded-For"), s.stateOf(c).proxies))
+		requestOf(c).client = forwardedFor(host, r.Header.Values("X-Forwarded-For"), s.stateOf(c).proxies)
 		return next(c)
 	}
 }
@@ -97,15 +93,10 @@ func forwardedFor(peer string, headers []string, proxies []netip.Prefix) string 
 }
 
 // clientAddr is the client's address, as clientAddress found it.
-func clientAddr(c echo.Context) string {
-	addr, _ := c.Get(clientKey).(string)
-	return addr
-}
+func clientAddr(c echo.Context) string { return requestOf(c).client }
 
-func principal(c echo.Context) auth.Principal {
-	p, _ := c.Get(principalKey).(auth.Principal)
-	return p
-}
+// principal is who authenticate found the caller to be.
+func principal(c echo.Context) auth.Principal { return requestOf(c).principal }
 
 // negotiate answers 406 unless the client accepts TAXII 2.1.
 func (s *Server) negotiate(next echo.HandlerFunc) echo.HandlerFunc {
@@ -119,36 +110,63 @@ func (s *Server) negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // logRequest writes the request's one log line.
 func (s *Server) logRequest(c echo.Context, start time.Time) {
-	p := principal(c)
-	// Typed attributes: one line per request, so no boxing.
-	s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+	ctx := c.Request().Context()
+	h := s.log.Handler()
+	if !h.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	// One line per request: the record is built here, without the caller's
+	// program counter (Logger.LogAttrs walks the stack for it on every
+	// line), and with typed attributes, so no boxing.
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	r.AddAttrs(
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Request().Method),
 		slog.String("path", audit.Truncate(requestPath(c), audit.MaxField)), // the client's: bounded as in the audit log
-		slog.String("org", p.Org),
+		slog.String("org", principal(c).Org),
 		slog.Int("status", c.Response().Status),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 	)
+	h.Handle(ctx, r)
 }
 
-const pathKey = "taxiihub.path"
+// requestKey holds a request's *request in its echo context.
+const requestKey = "taxiihub.request"
+
+// request is what the middleware learns about a request, for the handlers,
+// the audit record and the log line. One value per request, not one
+// context entry per fact: each entry costs a lock and an allocation.
+type request struct {
+	path            string         // as the client sent it (keepPath)
+	state           *state         // the configuration in force (pinState)
+	clientRequestID string         // the client's X-Request-Id (requestIDs)
+	client          string         // the client's address (clientAddress)
+	principal       auth.Principal // the caller (authenticate)
+	audit           requestAudit
+}
+
+// requestOf is c's request, made on first use (by keepPath, which runs
+// before routing).
+func requestOf(c echo.Context) *request {
+	r, _ := c.Get(requestKey).(*request)
+	if r == nil {
+		r = &request{path: c.Request().URL.Path}
+		c.Set(requestKey, r)
+	}
+	return r
+}
 
 // keepPath remembers the path as the client sent it, before routing drops
 // its trailing slash.
 func keepPath(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Set(pathKey, c.Request().URL.Path)
+		requestOf(c)
 		return next(c)
 	}
 }
 
 // requestPath is the path as the client sent it.
-func requestPath(c echo.Context) string {
-	if p, ok := c.Get(pathKey).(string); ok {
-		return p
-	}
-	return c.Request().URL.Path
-}
+func requestPath(c echo.Context) string { return requestOf(c).path }
 
 // requireRole answers 403 unless the principal holds role.
 func requireRole(role string) echo.MiddlewareFunc {

@@ -99,20 +99,18 @@ func (s *Server) Reload(cfg *config.Config, authn auth.Authenticator, policy aut
 	s.state.Store(&state{cfg: cfg, authn: authn, policy: policy, proxies: cfg.Proxies()})
 }
 
-const stateKey = "taxiihub.state"
-
 // pinState takes the request's one snapshot of the configuration in force:
 // a reload while it runs does not change what it sees.
 func (s *Server) pinState(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Set(stateKey, s.state.Load())
+		requestOf(c).state = s.state.Load()
 		return next(c)
 	}
 }
 
 // stateOf is the configuration the request runs under.
 func (s *Server) stateOf(c echo.Context) *state {
-	if st, ok := c.Get(stateKey).(*state); ok {
+	if st := requestOf(c).state; st != nil {
 		return st
 	}
 	return s.state.Load()

@@ -33,10 +33,22 @@ func setDateAddedHeaders(c echo.Context, p store.Page, after time.Time) {
 	if last.IsZero() {
 		return
 	}
+	// Set by their canonical keys (what Header.Set would compute each time);
+	// a page of one object formats its one date once.
 	h := c.Response().Header()
-	h.Set("X-TAXII-Date-Added-First", stix.FormatTAXII(first))
-	h.Set("X-TAXII-Date-Added-Last", stix.FormatTAXII(last))
+	h[headerDateAddedFirst] = []string{stix.FormatTAXII(first)}
+	if last.Equal(first) {
+		h[headerDateAddedLast] = h[headerDateAddedFirst]
+	} else {
+		h[headerDateAddedLast] = []string{stix.FormatTAXII(last)}
+	}
 }
+
+// The X-TAXII-Date-Added headers' keys as net/http canonicalizes them.
+var (
+	headerDateAddedFirst = http.CanonicalHeaderKey("X-TAXII-Date-Added-First")
+	headerDateAddedLast  = http.CanonicalHeaderKey("X-TAXII-Date-Added-Last")
+)
 
 // writeEnvelope streams a page as a TAXII envelope, each object exactly as
 // it was posted; after is where the page starts (setDateAddedHeaders).

@@ -2,6 +2,7 @@ package stix
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,25 @@ func TestFormatTAXII_AlwaysMicroseconds(t *testing.T) {
 	got := FormatTAXII(time.Date(2016, 11, 3, 12, 30, 59, 1_000, time.FixedZone("x", 3600)))
 	if got != "2016-11-03T11:30:59.000001Z" {
 		t.Fatalf("FormatTAXII = %q", got)
+	}
+}
+
+func TestFormatTAXII_AsTimeFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	instants := []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 15, 8, 5, 3, 0, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 59, 999_999_999, time.FixedZone("east", 5*3600)),
+	}
+	for range 10000 {
+		instants = append(instants, time.Unix(rng.Int64N(400_000_000_000)-62_000_000_000, rng.Int64N(1e9)))
+	}
+	for _, at := range instants {
+		if got, want := FormatTAXII(at), at.UTC().Format("2006-01-02T15:04:05.000000Z"); got != want {
+			t.Fatalf("FormatTAXII(%v) = %q, time.Format gives %q", at, got, want)
+		}
 	}
 }
 

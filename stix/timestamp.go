@@ -10,7 +10,44 @@ const taxiiLayout = "2006-01-02T15:04:05.000000Z"
 
 // FormatTAXII formats t as a TAXII timestamp (UTC, six fraction digits).
 func FormatTAXII(t time.Time) string {
-	return t.UTC().Format(taxiiLayout)
+	var buf [len(taxiiLayout)]byte
+	return string(AppendTAXII(buf[:0], t))
+}
+
+// AppendTAXII appends t formatted as FormatTAXII does. It writes the digits
+// itself, a fraction of what time.Format costs: every page of objects and
+// every manifest entry carries such timestamps.
+func AppendTAXII(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, taxiiLayout)
+	}
+	hour, minute, second := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, second, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, t.Nanosecond()/1000, 6)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends n (non-negative) in exactly width decimal digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	dst = append(dst, make([]byte, width)...)
+	for i := len(dst) - 1; i >= len(dst)-width; i-- {
+		dst[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return dst
 }
 
 // ParseTimestamp parses a STIX timestamp: RFC 3339 in UTC with a literal "Z"
