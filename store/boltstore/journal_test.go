@@ -1,11 +1,13 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -288,7 +290,7 @@ func TestJournal_FailingJournalFallsBackToTheFile(t *testing.T) {
 		auditReads(t, s, 3)
 		// Every write and sync now fails. The committer closes it, between
 		// two of its own writes: a timed flush may be running otherwise.
-		if err := s.write(func(*bolt.Tx) error { s.journal.f.Close(); return nil }); err != nil {
+		if err := s.write(func(*bolt.Tx) error { s.journal.close(); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		auditReads(t, s, 3)
@@ -300,6 +302,94 @@ func TestJournal_FailingJournalFallsBackToTheFile(t *testing.T) {
 			t.Fatalf("read_sync %v: %d records left in a failing journal", interval, s.Unfolded())
 		}
 		s.Close() // reports the journal's close error; the file is closed
+	}
+}
+
+// The journal's frames read back as written, whether written directly
+// (whole blocks, rewriting the bytes the last one held) or through the
+// page cache: batches of every size, across block boundaries, after a
+// rewind over older frames, and from a reopened file.
+func TestJournal_FramesReadBackAsWritten(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		path := filepath.Join(t.TempDir(), "j")
+		j, err := openJournal(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if direct && j.direct == nil {
+			t.Log("direct I/O is not offered here; only the page cache is tested")
+			j.close()
+			continue
+		}
+		if !direct && j.direct != nil {
+			j.direct.Close()
+			j.direct = nil
+		}
+		rng := rand.New(rand.NewPCG(7, 8))
+		var want [][]byte
+		for batch := range 400 {
+			if batch == 250 {
+				j.rewind() // the next frames overwrite the older ones from the start
+				want = nil
+			}
+			var payloads [][]byte
+			for range 1 + rng.IntN(12) {
+				p := make([]byte, 1+rng.IntN(3*directBlock))
+				for i := range p {
+					p[i] = byte(rng.Uint32())
+				}
+				payloads = append(payloads, p)
+			}
+			if err := j.append(payloads); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, payloads...)
+		}
+		j.close()
+		if j, err = openJournal(path); err != nil {
+			t.Fatal(err)
+		}
+		got, err := j.frames()
+		j.close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Older frames may follow the newest: their sequence numbers tell
+		// them apart (journalTail).
+		if len(got) < len(want) {
+			t.Fatalf("direct %v: %d frames read back, %d written", direct, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("direct %v: frame %d differs", direct, i)
+			}
+		}
+	}
+}
+
+// A journal whose direct writes are refused goes on through the page cache.
+func TestJournal_RefusedDirectWritesGoThroughThePageCache(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	j, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	if j.direct != nil {
+		j.direct.Close()
+	}
+	if j.direct, err = os.Open(path); err != nil { // read-only: every write fails
+		t.Fatal(err)
+	}
+	frames := [][]byte{[]byte("first"), []byte("second")}
+	for _, f := range frames {
+		if err := j.append([][]byte{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := j.frames()
+	if err != nil || len(got) < 2 || !bytes.Equal(got[0], frames[0]) || !bytes.Equal(got[1], frames[1]) || j.direct != nil {
+		t.Fatalf("frames %q, %v; direct %v", got, err, j.direct)
 	}
 }
 
