@@ -91,6 +91,7 @@ const Genesis = "000000000000000000000000000000000000000000000000000000000000000
 // kept for years.
 const (
 	MaxField  = 1024  // bytes of any string field
+	MaxMethod = 16    // bytes of the request's method (HTTP's longest is 7)
 	MaxListed = 10000 // object versions listed, over all lists
 )
 
@@ -103,7 +104,7 @@ func (r *Record) Bound() {
 		n int
 	}{
 		{&r.RequestID, 64}, {&r.ClientRequestID, 64}, {&r.Org, 64}, {&r.Subject, 256}, {&r.TokenID, 128},
-		{&r.AuthMethod, 16}, {&r.RemoteAddr, 64}, {&r.UserAgent, 256}, {&r.Method, 16}, {&r.Path, MaxField},
+		{&r.AuthMethod, 16}, {&r.RemoteAddr, 64}, {&r.UserAgent, 256}, {&r.Method, MaxMethod}, {&r.Path, MaxField},
 		{&r.APIRoot, 256}, {&r.Collection, 256}, {&r.Action, 16}, {&r.Reason, MaxField},
 		{&r.Claimed, 256}, {&r.ClaimedOrg, 64},
 	} {

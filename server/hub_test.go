@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/taxiihub/taxiihub/auth"
 	"github.com/taxiihub/taxiihub/config"
@@ -53,6 +55,7 @@ type hubSetup struct {
 	authn     auth.Authenticator // nil: the Authority of cfg
 	hubKey    ed25519.PrivateKey
 	wrapStore func(store.Store) store.Store
+	log       io.Writer // the hub's log, as JSON; nil: discarded
 }
 
 // withStore wraps the real store, to inject a failure.
@@ -66,6 +69,41 @@ func withConfig(mutate func(*config.Config)) hubOption {
 
 func withAuthenticator(a auth.Authenticator) hubOption {
 	return func(s *hubSetup) { s.authn = a }
+}
+
+// withLog sends the hub's log to w, as JSON lines.
+func withLog(w io.Writer) hubOption {
+	return func(s *hubSetup) { s.log = w }
+}
+
+// logLines is a hub's log, written by its handlers and read by a test.
+type logLines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// waitFor returns the first line containing s, waiting for it a while (a
+// request's line is written after its response has left).
+func (l *logLines) waitFor(t *testing.T, s string) string {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		l.mu.Lock()
+		lines := strings.Split(l.buf.String(), "\n")
+		l.mu.Unlock()
+		for _, line := range lines {
+			if strings.Contains(line, s) {
+				return line
+			}
+		}
+	}
+	t.Fatalf("no log line contains %s", s)
+	return ""
 }
 
 // testConfig is testdata/hub.yaml, the sample config the README shows,
@@ -111,6 +149,10 @@ func (h *hub) start(opts ...hubOption) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if setup.log != nil {
+		logger = slog.New(slog.NewJSONHandler(setup.log, nil))
+	}
 	var served store.Store = st
 	if setup.wrapStore != nil {
 		served = setup.wrapStore(st)
@@ -118,7 +160,7 @@ func (h *hub) start(opts ...hubOption) {
 	srv, err := server.New(setup.cfg, server.Options{
 		Store: served, Authenticator: authn, Policy: authority, CursorKey: h.key,
 		AuditKey: h.auditKey.Public().(ed25519.PublicKey), TokenKey: h.hubKey.Public().(ed25519.PublicKey),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: logger,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +25,20 @@ type metrics struct {
 	latency        *prometheus.HistogramVec
 	ingestFailures *prometheus.CounterVec
 	authRefusals   *prometheus.CounterVec
+	// series caches the request counter and latency histogram of each
+	// route, method and status seen (a bounded set: see observe), which
+	// WithLabelValues would otherwise validate and look up per request.
+	series sync.Map // seriesKey -> requestSeries
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newMetrics(st store.Store) *metrics {
@@ -48,14 +63,35 @@ func newMetrics(st store.Store) *metrics {
 	return m
 }
 
-// observe counts one answered request.
+// observe counts one answered request. Its labels take few values: the
+// route's pattern, a method HTTP defines (any other is "other": a client
+// picks the method, and each new value would be a series kept forever),
+// the status the hub chose.
 func (m *metrics) observe(c echo.Context, start time.Time) {
-	route := c.Path()
-	if route == "" {
-		route = "unmatched"
+	key := seriesKey{route: c.Path(), method: methodLabel(c.Request().Method), status: c.Response().Status}
+	if key.route == "" {
+		key.route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
-	m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	series, ok := m.series.Load(key)
+	if !ok {
+		series, _ = m.series.LoadOrStore(key, requestSeries{
+			requests: m.requests.WithLabelValues(key.route, key.method, strconv.Itoa(key.status)),
+			latency:  m.latency.WithLabelValues(key.route),
+		})
+	}
+	s := series.(requestSeries)
+	s.requests.Inc()
+	s.latency.Observe(time.Since(start).Seconds())
+}
+
+// methodLabel is method if HTTP defines it, else "other".
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 // authRefused counts a failed authentication by its reason.

@@ -121,8 +121,9 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 	r.AddAttrs(
 		slog.String("request_id", requestID(c)),
-		slog.String("method", c.Request().Method),
-		slog.String("path", audit.Truncate(requestPath(c), audit.MaxField)), // the client's: bounded as in the audit log
+		// The method and the path are the client's: bounded as in the audit log.
+		slog.String("method", audit.Truncate(c.Request().Method, audit.MaxMethod)),
+		slog.String("path", audit.Truncate(requestPath(c), audit.MaxField)),
 		slog.String("org", principal(c).Org),
 		slog.Int("status", c.Response().Status),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -137,6 +138,45 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(string(res.body), want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// A client picks its request's method: methods HTTP does not define share
+// one label value, so that a stream of made-up ones cannot grow the
+// metrics (each label value is a series the hub keeps until it stops).
+func TestMetrics_MadeUpMethodsShareOneLabel(t *testing.T) {
+	h := newHub(t, withTokens(newOrgKeys(t)))
+	fbi := hubToken(t, h, "fbi", "read")
+	for i := range 20 {
+		if res := h.do(fmt.Sprintf("MADEUP%d", i), objectsPath, nil, fbi...); res.status != http.StatusMethodNotAllowed {
+			t.Fatalf("MADEUP%d = %d", i, res.status)
+		}
+	}
+	res := h.get("/metrics", hubToken(t, h, "oversight", "admin")...)
+	if strings.Contains(string(res.body), "MADEUP") {
+		t.Fatal("a made-up method became a metrics label")
+	}
+	want := `taxiihub_http_requests_total{code="405",method="other",route="/:root/collections/:collection/objects"} 20`
+	if !strings.Contains(string(res.body), want) {
+		t.Fatalf("metrics lack %s", want)
+	}
+}
+
+// The log line bounds what the client chose, as the audit record does: a
+// method of 2,000 letters is logged as its first few.
+func TestLogLine_BoundsTheMethod(t *testing.T) {
+	var log logLines
+	h := newHub(t, withTokens(newOrgKeys(t)), withLog(&log))
+	method := strings.Repeat("M", 2000)
+	if res := h.do(method, objectsPath, nil); res.status != http.StatusMethodNotAllowed {
+		t.Fatalf("%d-letter method = %d", len(method), res.status)
+	}
+	var line struct{ Method string }
+	if err := json.Unmarshal([]byte(log.waitFor(t, `"msg":"request"`)), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Method == "" || len(line.Method) > audit.MaxMethod {
+		t.Fatalf("logged method of %d bytes; want 1 to %d", len(line.Method), audit.MaxMethod)
 	}
 }
 
