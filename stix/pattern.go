@@ -195,6 +195,12 @@ func (p *patternParser) skipSpace() {
 func (p *patternParser) quoted() string {
 	start := p.pos
 	p.pos++ // the opening quote
+	// Most strings have no escape: they are a slice of the pattern.
+	if n := strings.IndexAny(p.src[p.pos:], `'\`); n >= 0 && p.src[p.pos+n] == '\'' {
+		s := p.src[p.pos : p.pos+n]
+		p.pos += n + 1
+		return s
+	}
 	var b strings.Builder
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
