@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/taxiihub/taxiihub/audit"
+	"github.com/taxiihub/taxiihub/store"
+	"github.com/taxiihub/taxiihub/store/storetest"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -87,6 +90,72 @@ func chain(t *testing.T, s *Store) []audit.Record {
 		prev = r.Hash
 	}
 	return recs
+}
+
+// Reads' records from many readers at once, amid writes that carry their
+// own records: every record is kept, once, in one chain.
+func TestJournal_ReadersAndTheCommitterShareOneChain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	s := openJournaled(t, path)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 150 {
+				if err := s.Audit(context.Background(), &audit.Record{Action: audit.ActionRead, RequestID: fmt.Sprintf("read-%d-%d", w, i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 40 {
+				obj := storetest.Obj(fmt.Sprintf("indicator--%08x-2222-4222-8222-222222222222", w*1000+i), "2020-10-01T00:00:00.000Z")
+				if err := s.Add(context.Background(), "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: fmt.Sprintf("%d-%d", w, i)}, &audit.Record{Action: audit.ActionWrite, RequestID: fmt.Sprintf("write-%d-%d", w, i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	recs := chain(t, s) // folds the journal first; checks the links
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if seen[r.RequestID] {
+			t.Fatalf("record %s kept twice", r.RequestID)
+		}
+		seen[r.RequestID] = true
+	}
+	if len(seen) != 8*150+2*40 {
+		t.Fatalf("%d records kept, want %d", len(seen), 8*150+2*40)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Audit(context.Background(), &audit.Record{}); !errors.Is(err, errClosed) {
+		t.Fatalf("Audit after Close: %v", err)
+	}
+}
+
+// A store opened to read refuses writes, a read's record included, rather
+// than waiting for a committer it does not have.
+func TestReadOnlyStoreRefusesWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	openJournaled(t, path).Close()
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if err := ro.Audit(context.Background(), &audit.Record{}); !errors.Is(err, errReadOnly) {
+		t.Fatalf("Audit on a read-only store: %v", err)
+	}
+	obj := storetest.Obj("indicator--00000001-2222-4222-8222-222222222222", "2020-10-01T00:00:00.000Z")
+	if err := ro.Add(context.Background(), "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: "s"}, &audit.Record{}); !errors.Is(err, errReadOnly) {
+		t.Fatalf("Add on a read-only store: %v", err)
+	}
 }
 
 func TestJournal_ReadsAreDurableBeforeTheirFold(t *testing.T) {

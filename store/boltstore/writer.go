@@ -26,8 +26,12 @@ type writeOp struct {
 	committed func()
 }
 
-// errClosed is returned for writes after Close.
-var errClosed = errors.New("store is closed")
+// errClosed is returned for writes after Close, errReadOnly for writes to
+// a store opened with Options.ReadOnly (which has no committer).
+var (
+	errClosed   = errors.New("store is closed")
+	errReadOnly = errors.New("store is open for reading only")
+)
 
 // write runs fn in a write transaction and returns once it is durable.
 // Concurrent writes are committed together, one fsync for the lot (group
@@ -37,6 +41,9 @@ func (s *Store) write(fn func(tx *bolt.Tx) error) error {
 }
 
 func (s *Store) submit(op *writeOp) error {
+	if s.opts.ReadOnly {
+		return errReadOnly
+	}
 	op.done = make(chan error, 1)
 	select {
 	case s.ops <- op:
