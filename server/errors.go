@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"github.com/labstack/echo/v4"
+	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/store"
 	"strings"
 	"unicode"
@@ -93,7 +94,8 @@ func (s *Server) toAPIError(err error, c echo.Context) *apiError {
 		}
 		return e
 	}
-	s.log.Error("request failed", "err", err, "method", c.Request().Method, "path", c.Request().URL.Path, "request_id", requestID(c))
+	s.log.Error("request failed", "err", err, "method", audit.Truncate(c.Request().Method, audit.MaxMethod),
+		"path", audit.Truncate(c.Request().URL.Path, audit.MaxField), "request_id", requestID(c))
 	return errInternal()
 }
 
@@ -110,7 +112,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 					panic(r)
 				}
 				s.log.Error("panic in handler", slog.Any("panic", r), "stack", string(debug.Stack()),
-					"path", c.Request().URL.Path, "request_id", requestID(c))
+					"path", audit.Truncate(c.Request().URL.Path, audit.MaxField), "request_id", requestID(c))
 				err = errInternal()
 			}
 		}()
