@@ -46,8 +46,8 @@
 // into a B+tree one by one (each would rewrite a page somewhere); a write
 // appends its entries to the log, and a sealed generation is written whole,
 // in order, chunks filling their pages. An object's owner sits beside its
-// versions. The OS page size (4 KiB) is bbolt's page size; a 600-byte
-// indicator takes a seventh of one.
+// versions. Pages are 16 KiB (pageSize; files made before keep 4 KiB); a
+// 600-byte indicator, compressed, takes about a thirtieth of one.
 //
 // Writes. One committer goroutine runs every write. Concurrent writes are
 // grouped into one transaction and one commit (up to maxBatch); if the
@@ -75,6 +75,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,6 +143,14 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// pageSize is the page size of the files the store creates (a file keeps
+// the size it was made with). bbolt's default is the system's, 4 KiB here;
+// at a million realistic objects 16 KiB pages made the file 1.28× the JSON
+// posted instead of 1.43× (fewer half-empty pages and page headers), and
+// ingest and single-object GETs cost the hub a little less CPU (one level
+// fewer in the objects' B+tree).
+var pageSize = max(16<<10, os.Getpagesize())
+
 // initialMmapSize is how much of the file is mapped from the start. A
 // remap waits for every read transaction to end, and a backup streams the
 // whole file from one, so writers would stall behind a slow backup each
@@ -204,6 +213,7 @@ func Open(path string, opts Options) (*Store, error) {
 		ReadOnly:        opts.ReadOnly,
 		Timeout:         time.Second,
 		FreelistType:    bolt.FreelistMapType,
+		PageSize:        pageSize,
 		InitialMmapSize: initialMmapSize,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {

@@ -473,3 +473,50 @@ func rewriteFile(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 		t.Fatal(err)
 	}
 }
+
+// New files get 16 KiB pages; a file made with 4 KiB pages (every file
+// before) keeps them, and is read and written as before.
+func TestPageSize_NewFilesOnly(t *testing.T) {
+	ctx := context.Background()
+	obj := storetest.Obj("indicator--00000001-3333-4333-8333-333333333333", "2020-10-01T00:00:00.000Z")
+	for _, made := range []int{0, 4096} {
+		path := filepath.Join(t.TempDir(), "hub.db")
+		if made != 0 {
+			db, err := bolt.Open(path, 0o600, &bolt.Options{PageSize: made})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+		}
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: "s"}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if s, err = Open(path, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		want := made
+		if made == 0 {
+			want = pageSize
+		}
+		if got := s.db.Info().PageSize; got != want {
+			t.Errorf("file made with page size %d: %d, want %d", made, got, want)
+		}
+		var found int
+		err = s.Query(ctx, "c", store.Query{IDs: []string{obj.ID}, Limit: 10}, func(p store.Page) error {
+			found = len(p.Entries)
+			return nil
+		})
+		if err != nil || found != 1 {
+			t.Errorf("file made with page size %d: found %d, %v", made, found, err)
+		}
+		if err := s.Check(ctx); err != nil {
+			t.Errorf("file made with page size %d: %v", made, err)
+		}
+		s.Close()
+	}
+}

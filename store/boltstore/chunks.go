@@ -19,8 +19,9 @@ import (
 // chunkOldGenerations.)
 
 // chunkBytes is about how many bytes of entries a chunk holds: four
-// chunks and their keys fill a 4 KiB page. (A chunk of a whole page took a
-// lookup 0.7 µs longer to scan: BenchmarkQueryByID.)
+// chunks and their keys fill a 4 KiB page, eighteen a 16 KiB one. (A chunk
+// of a whole 4 KiB page took a lookup 0.7 µs longer to scan:
+// BenchmarkQueryByID.)
 const chunkBytes = 860
 
 var chunkedNames = func() (names [256][]byte) {
