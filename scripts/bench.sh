@@ -289,3 +289,8 @@ echo "Not a target: GET one object with $clients clients: $(printf '%.0f' "$get"
 echo "Not a target: resident memory (peak): $(echo "$rss_peak" | awk '{printf "%.0f MiB, %.0f MiB of it the mapped bbolt file", $1 / 1024, $2 / 1024}')"
 echo "Not a target: GET one object with audit.read_sync: 10ms: $(printf '%.0f' "$get_batched") requests/s, p99 $get_batched_p99 ms"
 echo "Not a target: hub CPU per polled object: $poll_cpu us"
+# The spread behind the medians: runs of one build on a shared VM differ by
+# 10-20%, so a change is judged by alternating runs, not by one median.
+each() { awk '{printf "%s%.0f", sep, $1; for (i = 2; i <= NF; i++) printf " %s", $i; sep = " | "} END {print ""}' "$1"; }
+echo "Each ingest slice (objects/s, hub us each): $(each "$work/ingest")"
+echo "Each GET run, 8 clients (requests/s, p99 ms, hub us each): $(each "$work/get8")"
