@@ -21,10 +21,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, key ed25519.PrivateKey) store.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, CheckpointEvery: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, CheckpointEvery: 5})
 		return s
 	})
 }
@@ -33,12 +30,19 @@ func TestConformance(t *testing.T) {
 // object's entries spread over several, sealed mid-transaction.
 func TestConformance_SmallGenerations(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, key ed25519.PrivateKey) store.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, CheckpointEvery: 5, generationKeys: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, CheckpointEvery: 5, generationKeys: 3})
 		return s
 	})
+}
+
+// openStore opens the store at path, failing the test if it cannot.
+func openStore(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // Objects stored across many generations are found after a restart, by
@@ -47,10 +51,7 @@ func TestConformance_SmallGenerations(t *testing.T) {
 func TestGenerations_SurviveAReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
-	s, err := Open(path, Options{generationKeys: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{generationKeys: 7})
 	id := func(i int) string { return fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i*7919) }
 	for i := range 40 {
 		obj := storetest.Obj(id(i), "2020-10-01T00:00:00.000Z")
@@ -63,9 +64,7 @@ func TestGenerations_SurviveAReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s, err = Open(path, Options{generationKeys: 7}); err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{generationKeys: 7})
 	defer s.Close()
 	s.db.View(func(tx *bolt.Tx) error {
 		c, _ := s.openCollection(tx, "c")
@@ -96,10 +95,7 @@ func TestGenerations_SurviveAReopen(t *testing.T) {
 }
 
 func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{})
 	defer s.Close()
 	frozen := time.Date(2026, 11, 3, 12, 0, 0, 0, time.UTC)
 	s.now = func() time.Time { return frozen }
@@ -126,10 +122,7 @@ func TestDateAddedStaysIncreasingWhenTheClockStandsStill(t *testing.T) {
 func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	obj := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
 	if err := s.Add(ctx, "c", store.Author{Admin: true}, []store.Object{obj}, &store.Status{ID: "st"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
@@ -138,10 +131,7 @@ func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
 		t.Fatalf("a second Open of a held file: %v", err)
 	}
 	s.Close()
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{})
 	defer s.Close()
 	if _, err := s.Status(ctx, "st"); err != nil {
 		t.Fatalf("status after reopen: %v", err)
@@ -158,10 +148,7 @@ func TestReopenKeepsObjectsAndStatuses(t *testing.T) {
 func TestRetentionPrunesAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	_, key, _ := ed25519.GenerateKey(nil)
-	s, err := Open(path, Options{AuditKey: key, CheckpointEvery: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{AuditKey: key, CheckpointEvery: 5})
 	old := time.Now().Add(-90 * 24 * time.Hour)
 	for i := range 12 {
 		when := old
@@ -175,10 +162,7 @@ func TestRetentionPrunesAtOpen(t *testing.T) {
 	s.Close()
 	var retain atomic.Int64
 	retain.Store(int64(30 * 24 * time.Hour))
-	s, err = Open(path, Options{AuditKey: key, CheckpointEvery: 5, Retention: func() time.Duration { return time.Duration(retain.Load()) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{AuditKey: key, CheckpointEvery: 5, Retention: func() time.Duration { return time.Duration(retain.Load()) }})
 	defer s.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -207,10 +191,7 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 	fbi, dhs := store.Author{Org: "fbi"}, store.Author{Org: "dhs"}
 	owned := "indicator--11111111-1111-4111-8111-111111111111"
 	older := "indicator--22222222-2222-4222-8222-222222222222"
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	for i, add := range []struct{ collection, id string }{{"c", owned}, {"d", older}} {
 		st := &store.Status{ID: fmt.Sprint(i)}
 		if err := s.Add(ctx, add.collection, fbi, []store.Object{storetest.Obj(add.id, "2020-10-01T00:00:00.000Z")}, st, &audit.Record{}); err != nil || len(st.Successes) != 1 {
@@ -245,10 +226,7 @@ func TestOpenUpgradesSchema1(t *testing.T) {
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(1))
 	})
 
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{})
 	defer s.Close()
 	s.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMeta).Get(keySchema); binary.BigEndian.Uint64(v) != schemaVersion {
@@ -295,10 +273,7 @@ func TestOpenUpgradesSchema3(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
 	opts := Options{generationKeys: 5}
-	s, err := Open(path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, opts)
 	id := func(i int) string { return fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i) }
 	v1, v2 := "2020-10-01T00:00:00.000Z", "2020-10-02T00:00:00.000Z"
 	posts := [][]store.Object{
@@ -324,9 +299,7 @@ func TestOpenUpgradesSchema3(t *testing.T) {
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(3))
 	})
 
-	if s, err = Open(path, opts); err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, opts)
 	defer s.Close()
 	var revised []string
 	s.db.View(func(tx *bolt.Tx) error {
@@ -355,10 +328,7 @@ func TestOpenUpgradesSchema3(t *testing.T) {
 // The audit bucket only grows at its end: its pages are packed, not left
 // half empty as bbolt's default split would leave them.
 func TestAuditPagesArePacked(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{})
 	defer s.Close()
 	ctx := context.Background()
 	for i := range 3000 {
@@ -383,10 +353,7 @@ func TestAuditPagesArePacked(t *testing.T) {
 // with a clear error, and left as it was.
 func TestOpenRefusesAnUnknownSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	s.Close()
 	for _, schema := range []uint64{0, schemaVersion + 1} {
 		rewriteFile(t, path, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, be64(schema)) })
@@ -488,17 +455,12 @@ func TestPageSize_NewFilesOnly(t *testing.T) {
 			}
 			db.Close()
 		}
-		s, err := Open(path, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, path, Options{})
 		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: "s"}, &audit.Record{}); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
-		if s, err = Open(path, Options{}); err != nil {
-			t.Fatal(err)
-		}
+		s = openStore(t, path, Options{})
 		want := made
 		if made == 0 {
 			want = pageSize
@@ -507,7 +469,7 @@ func TestPageSize_NewFilesOnly(t *testing.T) {
 			t.Errorf("file made with page size %d: %d, want %d", made, got, want)
 		}
 		var found int
-		err = s.Query(ctx, "c", store.Query{IDs: []string{obj.ID}, Limit: 10}, func(p store.Page) error {
+		err := s.Query(ctx, "c", store.Query{IDs: []string{obj.ID}, Limit: 10}, func(p store.Page) error {
 			found = len(p.Entries)
 			return nil
 		})

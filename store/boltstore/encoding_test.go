@@ -88,10 +88,7 @@ func TestRecord_CompressedOnlyWhenShorter(t *testing.T) {
 // Every way of reading objects returns the bytes posted, compressed or not,
 // and a page's size limit counts the JSON, not what is stored.
 func TestCompressedObjects_ReadBackExact(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{})
 	defer s.Close()
 	ctx := context.Background()
 	objs := []store.Object{incompressible("indicator--22222222-2222-4222-8222-222222222222")}
@@ -140,10 +137,7 @@ func TestCompressedObjects_ReadBackExact(t *testing.T) {
 func TestOpenReadsSchema4Records(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	old := []store.Object{realistic(t, 1), realistic(t, 2)}
 	if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, old, &store.Status{ID: "1"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
@@ -170,9 +164,7 @@ func TestOpenReadsSchema4Records(t *testing.T) {
 		return tx.Bucket(bucketMeta).Put(keySchema, be64(4))
 	})
 
-	if s, err = Open(path, Options{}); err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{})
 	defer s.Close()
 	if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, []store.Object{realistic(t, 3)}, &store.Status{ID: "2"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
@@ -214,10 +206,7 @@ func TestOpenReadsSchema4Records(t *testing.T) {
 func TestCheck_FindsADamagedCompressedObject(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	o := realistic(t, 1)
 	if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, []store.Object{o}, &store.Status{ID: "1"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
@@ -236,7 +225,7 @@ func TestCheck_FindsADamagedCompressedObject(t *testing.T) {
 	if err := s.Check(ctx); err == nil || !bytes.Contains([]byte(err.Error()), []byte("does not decompress")) {
 		t.Errorf("Check after the damage = %v, want the object named as not decompressing", err)
 	}
-	err = s.Query(ctx, "c", store.Query{Limit: 10}, func(store.Page) error { return nil })
+	err := s.Query(ctx, "c", store.Query{Limit: 10}, func(store.Page) error { return nil })
 	if err == nil {
 		t.Error("a query read the damaged object without an error")
 	}
@@ -246,10 +235,7 @@ func TestCheck_FindsADamagedCompressedObject(t *testing.T) {
 // A status is stored compressed, and one a schema 4 file holds (JSON) is
 // read as it is.
 func TestStatus_StoredCompressed(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{})
 	defer s.Close()
 	ctx := context.Background()
 	var objs []store.Object

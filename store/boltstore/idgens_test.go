@@ -45,10 +45,7 @@ func TestBloom(t *testing.T) {
 // A generation is written out with full pages when it is sealed; the
 // current one is in memory and its log, and every id is found in either.
 func TestSealedGenerationsArePacked(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 4000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 4000})
 	defer s.Close()
 	ctx := context.Background()
 	var ids []string
@@ -77,7 +74,7 @@ func TestSealedGenerationsArePacked(t *testing.T) {
 		return nil
 	})
 	found := 0
-	err = s.Query(ctx, "c", store.Query{Limit: len(ids), IDs: ids}, func(p store.Page) error {
+	err := s.Query(ctx, "c", store.Query{Limit: len(ids), IDs: ids}, func(p store.Page) error {
 		found = len(p.Entries)
 		return nil
 	})

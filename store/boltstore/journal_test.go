@@ -27,10 +27,7 @@ import (
 func openJournaled(t testing.TB, path string) *Store {
 	t.Helper()
 	_, key, _ := ed25519.GenerateKey(nil)
-	s, err := Open(path, Options{AuditKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{AuditKey: key})
 	return s
 }
 
@@ -144,10 +141,7 @@ func TestJournal_ReadersAndTheCommitterShareOneChain(t *testing.T) {
 func TestReadOnlyStoreRefusesWrites(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	openJournaled(t, path).Close()
-	ro, err := Open(path, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ro := openStore(t, path, Options{ReadOnly: true})
 	defer ro.Close()
 	if err := ro.Audit(context.Background(), &audit.Record{}); !errors.Is(err, errReadOnly) {
 		t.Fatalf("Audit on a read-only store: %v", err)
@@ -167,10 +161,7 @@ func TestJournal_ReadsAreDurableBeforeTheirFold(t *testing.T) {
 		t.Fatalf("%d records wait in the journal, want 10", got)
 	}
 	copied := crashCopy(t, path)
-	ro, err := Open(copied, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ro := openStore(t, copied, Options{ReadOnly: true})
 	if ro.Unfolded() != 10 || len(chain(t, ro)) != 0 {
 		t.Fatalf("read-only after a crash: %d unfolded records", ro.Unfolded())
 	}
@@ -238,10 +229,7 @@ func TestJournal_CloseFoldsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A read-only open does not read the journal: the file alone has them.
-	ro, err := Open(path, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ro := openStore(t, path, Options{ReadOnly: true})
 	defer ro.Close()
 	if recs := chain(t, ro); len(recs) != 7 {
 		t.Fatalf("after Close the file has %d records, want 7", len(recs))
@@ -276,10 +264,7 @@ func TestJournal_AFrameThatBreaksTheChainEndsRecovery(t *testing.T) {
 	// Frame 1 lost, frames 2 to 4 on disk: as a crash can leave a group
 	// that was written but not yet synced (and never acknowledged).
 	removeFrame(t, JournalPath(copied), 1)
-	ro, err := Open(copied, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ro := openStore(t, copied, Options{ReadOnly: true})
 	if ro.Unfolded() != 1 {
 		t.Fatalf("read-only: %d records would fold, want 1", ro.Unfolded())
 	}
@@ -301,10 +286,7 @@ func TestJournal_AFrameThatBreaksTheChainEndsRecovery(t *testing.T) {
 func TestJournal_ReadSyncInterval(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	_, key, _ := ed25519.GenerateKey(nil)
-	s, err := Open(path, Options{AuditKey: key, ReadSyncInterval: 5 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{AuditKey: key, ReadSyncInterval: 5 * time.Millisecond})
 	defer s.Close()
 	var wg sync.WaitGroup
 	for range 4 {
@@ -352,10 +334,7 @@ func frameAt(data []byte, i int) (off, end int) {
 func TestJournal_FailingJournalFallsBackToTheFile(t *testing.T) {
 	for _, interval := range []time.Duration{0, time.Millisecond} {
 		_, key, _ := ed25519.GenerateKey(nil)
-		s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, ReadSyncInterval: interval})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{AuditKey: key, ReadSyncInterval: interval})
 		auditReads(t, s, 3)
 		// Every write and sync now fails. The committer closes it, between
 		// two of its own writes: a timed flush may be running otherwise.

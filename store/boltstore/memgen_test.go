@@ -124,10 +124,7 @@ func TestChunks_FindEveryEntry(t *testing.T) {
 // written after it began, still the ones deleted after it began, across a
 // seal of the generation too.
 func TestMemGeneration_ReadersSeeTheirSnapshot(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 50})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 50})
 	defer s.Close()
 	ctx := context.Background()
 	fbi := store.Author{Org: "fbi"}
@@ -180,10 +177,7 @@ func TestMemGeneration_ReadersSeeTheirSnapshot(t *testing.T) {
 // deleted version stays deleted, the owner stays recorded.
 func TestMemGeneration_DeletesSurviveAReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	ctx := context.Background()
 	fbi := store.Author{Org: "fbi"}
 	id := "indicator--11111111-1111-4111-8111-111111111111"
@@ -195,9 +189,7 @@ func TestMemGeneration_DeletesSurviveAReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if s, err = Open(path, Options{}); err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{})
 	defer s.Close()
 	s.db.View(func(tx *bolt.Tx) error {
 		c, _ := s.openCollection(tx, "c")
@@ -214,10 +206,7 @@ func TestMemGeneration_DeletesSurviveAReopen(t *testing.T) {
 // memory or in its log: the object is stored by the next write as new.
 func TestMemGeneration_FailedWriteLeavesNoTrace(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	ctx := context.Background()
 	fbi := store.Author{Org: "fbi"}
 	kept := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
@@ -226,7 +215,7 @@ func TestMemGeneration_FailedWriteLeavesNoTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	failure := errors.New("the disk is full")
-	err = s.write(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		c, err := s.createCollection(tx, "c")
 		if err != nil {
 			return err
@@ -256,9 +245,7 @@ func TestMemGeneration_FailedWriteLeavesNoTrace(t *testing.T) {
 	for _, reopen := range []bool{false, true} {
 		if reopen {
 			s.Close()
-			if s, err = Open(path, Options{}); err != nil {
-				t.Fatal(err)
-			}
+			s = openStore(t, path, Options{})
 		}
 		s.db.View(func(tx *bolt.Tx) error {
 			c, _ := s.openCollection(tx, "c")
@@ -414,10 +401,7 @@ func FuzzIDIndex(f *testing.F) {
 // collection, rather than serving an index that misses entries.
 func TestMemGeneration_CorruptLogIsRefusedAtOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{})
 	obj := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
 	if err := s.Add(context.Background(), "c", store.Author{Org: "fbi"}, []store.Object{obj}, &store.Status{ID: "1"}, &audit.Record{}); err != nil {
 		t.Fatal(err)
@@ -444,10 +428,7 @@ func TestMemGeneration_CorruptLogIsRefusedAtOpen(t *testing.T) {
 func TestChunkOldGenerations_ResumesAtTheNextStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hub.db")
 	ctx := context.Background()
-	s, err := Open(path, Options{generationKeys: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openStore(t, path, Options{generationKeys: 10})
 	var objs []store.Object
 	for i := range 30 {
 		objs = append(objs, storetest.Obj(fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i*7919), "2020-10-01T00:00:00.000Z"))
@@ -469,9 +450,7 @@ func TestChunkOldGenerations_ResumesAtTheNextStart(t *testing.T) {
 		}
 		return root.DeleteBucket(chunkedName(1))
 	})
-	if s, err = Open(path, Options{generationKeys: 10}); err != nil {
-		t.Fatal(err)
-	}
+	s = openStore(t, path, Options{generationKeys: 10})
 	defer s.Close()
 	s.db.View(func(tx *bolt.Tx) error {
 		c, _ := s.openCollection(tx, "c")
