@@ -11,13 +11,13 @@ const taxiiLayout = "2006-01-02T15:04:05.000000Z"
 // FormatTAXII formats t as a TAXII timestamp (UTC, six fraction digits).
 func FormatTAXII(t time.Time) string {
 	var buf [len(taxiiLayout)]byte
-	return string(AppendTAXII(buf[:0], t))
+	return string(appendTAXII(buf[:0], t))
 }
 
-// AppendTAXII appends t formatted as FormatTAXII does. It writes the digits
+// appendTAXII appends t formatted as FormatTAXII does. It writes the digits
 // itself, a fraction of what time.Format costs: every page of objects and
 // every manifest entry carries such timestamps.
-func AppendTAXII(dst []byte, t time.Time) []byte {
+func appendTAXII(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
