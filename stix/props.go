@@ -7,105 +7,105 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
-// A check validates one property value at path and reports what is wrong.
-type check func(v *validator, path string, val any)
+// A check validates one property value and reports what is wrong with it
+// at the validator's place.
+type check func(v *validator, val any)
 
 // maxInt is the largest integer STIX (and JSON numbers in practice) carry
 // exactly: 2^53 - 1.
 const maxInt = 1<<53 - 1
 
-func str(v *validator, path string, val any) {
+func str(v *validator, val any) {
 	if _, ok := val.(string); !ok {
-		v.bad(path, "must be a string, got %s", jsonKind(val))
+		v.bad("must be a string, got %s", jsonKind(val))
 	}
 }
 
-func boolean(v *validator, path string, val any) {
+func boolean(v *validator, val any) {
 	if _, ok := val.(bool); !ok {
-		v.bad(path, "must be true or false, got %s", jsonKind(val))
+		v.bad("must be true or false, got %s", jsonKind(val))
 	}
 }
 
 // integer accepts whole numbers in [lo, hi].
 func integer(lo, hi float64) check {
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		n, ok := val.(float64)
 		switch {
 		case !ok:
-			v.bad(path, "must be an integer, got %s", jsonKind(val))
+			v.bad("must be an integer, got %s", jsonKind(val))
 		case n != math.Trunc(n):
-			v.bad(path, "must be an integer, got %v", n)
+			v.bad("must be an integer, got %v", n)
 		case n < lo || n > hi:
-			v.bad(path, "must be between %.0f and %.0f, got %.0f", lo, hi, n)
+			v.bad("must be between %.0f and %.0f, got %.0f", lo, hi, n)
 		}
 	}
 }
 
 // number accepts any number in [lo, hi].
 func number(lo, hi float64) check {
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		n, ok := val.(float64)
 		switch {
 		case !ok:
-			v.bad(path, "must be a number, got %s", jsonKind(val))
+			v.bad("must be a number, got %s", jsonKind(val))
 		case n < lo || n > hi:
-			v.bad(path, "must be between %v and %v, got %v", lo, hi, n)
+			v.bad("must be between %v and %v, got %v", lo, hi, n)
 		}
 	}
 }
 
-func timestamp(v *validator, path string, val any) {
+func timestamp(v *validator, val any) {
 	s, ok := val.(string)
 	if !ok {
-		v.bad(path, "must be a timestamp string, got %s", jsonKind(val))
+		v.bad("must be a timestamp string, got %s", jsonKind(val))
 		return
 	}
 	if _, err := ParseTimestamp(s); err != nil {
-		v.bad(path, "%v", err)
+		v.bad("%v", err)
 	}
 }
 
 // timestampMs is a timestamp with at least millisecond precision, as
 // created and modified must be.
-func timestampMs(v *validator, path string, val any) {
+func timestampMs(v *validator, val any) {
 	before := len(v.problems)
-	if timestamp(v, path, val); len(v.problems) > before {
+	if timestamp(v, val); len(v.problems) > before {
 		return
 	}
 	s := val.(string)
 	if dot := strings.LastIndexByte(s, '.'); dot < 0 || len(s)-dot-2 < 3 {
-		v.bad(path, "%q needs at least millisecond precision (e.g. 2020-01-02T03:04:05.000Z)", s)
+		v.bad("%q needs at least millisecond precision (e.g. 2020-01-02T03:04:05.000Z)", s)
 	}
 }
 
 // enum accepts one of a closed set of strings.
 func enum(values ...string) check {
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		s, ok := val.(string)
 		if !ok {
-			v.bad(path, "must be a string, got %s", jsonKind(val))
+			v.bad("must be a string, got %s", jsonKind(val))
 		} else if !slices.Contains(values, s) {
-			v.bad(path, "%q is not one of %s", s, strings.Join(values, ", "))
+			v.bad("%q is not one of %s", s, strings.Join(values, ", "))
 		}
 	}
 }
 
 // listOf accepts a non-empty list whose items pass each.
 func listOf(each check) check {
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		list, ok := val.([]any)
 		switch {
 		case !ok:
-			v.bad(path, "must be a list, got %s", jsonKind(val))
+			v.bad("must be a list, got %s", jsonKind(val))
 		case len(list) == 0:
-			v.bad(path, "must not be an empty list (leave the property out instead)")
+			v.bad("must not be an empty list (leave the property out instead)")
 		default:
 			for i, item := range list {
-				each(v, path+"["+strconv.Itoa(i)+"]", item)
+				v.item(i, each, item)
 			}
 		}
 	}
@@ -121,17 +121,17 @@ func ref(types ...string) check {
 
 // refTo accepts an identifier whose type passes allowed (described by want).
 func refTo(allowed func(typ string) bool, want string) check {
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		s, ok := val.(string)
 		if !ok {
-			v.bad(path, "must be an identifier string, got %s", jsonKind(val))
+			v.bad("must be an identifier string, got %s", jsonKind(val))
 			return
 		}
 		typ, err := SplitID(s)
 		if err != nil {
-			v.bad(path, "%v", err)
+			v.bad("%v", err)
 		} else if !allowed(typ) {
-			v.bad(path, "%s refers to a %s; it must refer to %s", s, typ, want)
+			v.bad("%s refers to a %s; it must refer to %s", s, typ, want)
 		}
 	}
 }
@@ -146,18 +146,18 @@ var (
 )
 
 // dict accepts a non-empty JSON object with valid keys.
-func dict(v *validator, path string, val any) {
+func dict(v *validator, val any) {
 	m, ok := val.(jsonObject)
 	if !ok {
-		v.bad(path, "must be a dictionary (JSON object), got %s", jsonKind(val))
+		v.bad("must be a dictionary (JSON object), got %s", jsonKind(val))
 		return
 	}
 	if len(m) == 0 {
-		v.bad(path, "must not be an empty dictionary (leave the property out instead)")
+		v.bad("must not be an empty dictionary (leave the property out instead)")
 	}
 	for _, e := range m {
 		if k := e.name; !dictKey.MatchString(k) {
-			v.bad(path, "key %q must be 1-250 ASCII letters, digits, '_' or '-'", k)
+			v.bad("key %q must be 1-250 ASCII letters, digits, '_' or '-'", k)
 		}
 	}
 }
@@ -169,18 +169,18 @@ var dictKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,250}$`)
 // says each value MUST be a list of strings, so that a repeated header
 // keeps every value; its own examples give plain strings, and clients copy
 // them. A string is accepted with a warning; anything else is refused.
-func headerFields(v *validator, path string, val any) {
-	dict(v, path, val)
+func headerFields(v *validator, val any) {
+	dict(v, val)
 	m, _ := val.(jsonObject)
 	for _, e := range m {
 		k, field := e.name, e.value
-		switch x := field.(type) {
+		switch field.(type) {
 		case string:
-			v.warn(path+"."+k, "should be a list of strings (STIX 2.1: a header may repeat); a string is accepted")
+			v.warnIn(k, "should be a list of strings (STIX 2.1: a header may repeat); a string is accepted")
 		case []any:
-			strList(v, path+"."+k, x)
+			v.member(k, strList, field)
 		default:
-			v.bad(path+"."+k, "must be a list of strings, got %s", jsonKind(field))
+			v.badIn(k, "must be a list of strings, got %s", jsonKind(field))
 		}
 	}
 }
@@ -188,20 +188,20 @@ func headerFields(v *validator, path string, val any) {
 // object accepts a JSON object whose known properties pass their checks and
 // whose required ones are present.
 func object(props map[string]check, required ...string) check {
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		m, ok := val.(jsonObject)
 		if !ok {
-			v.bad(path, "must be a JSON object, got %s", jsonKind(val))
+			v.bad("must be a JSON object, got %s", jsonKind(val))
 			return
 		}
 		for _, r := range required {
 			if _, ok := m.lookup(r); !ok {
-				v.bad(path+"."+r, "required property is missing")
+				v.badIn(r, "required property is missing")
 			}
 		}
 		for _, e := range m {
 			if c, ok := props[e.name]; ok {
-				c(v, path+"."+e.name, e.value)
+				v.member(e.name, c, e.value)
 			}
 		}
 	}
@@ -245,25 +245,25 @@ var customHashKey = regexp.MustCompile(`^[a-zA-Z0-9_-]{3,250}$`)
 
 // hashes accepts a hashes dictionary: known algorithms in their format,
 // other names per the custom-key rule.
-func hashes(v *validator, path string, val any) {
+func hashes(v *validator, val any) {
 	m, ok := val.(jsonObject)
 	if !ok || len(m) == 0 {
-		v.bad(path, "must be a non-empty dictionary of hash algorithm to hash value")
+		v.bad("must be a non-empty dictionary of hash algorithm to hash value")
 		return
 	}
 	for _, e := range m {
 		algo, h := e.name, e.value
 		s, ok := h.(string)
 		if !ok {
-			v.bad(path+"."+algo, "must be a string, got %s", jsonKind(h))
+			v.badIn(algo, "must be a string, got %s", jsonKind(h))
 			continue
 		}
 		if slices.Contains(hashVocabulary, algo) {
 			if re, _ := hashFormat(algo); !re.MatchString(s) {
-				v.bad(path+"."+algo, "%q is not a valid %s hash", s, algo)
+				v.badIn(algo, "%q is not a valid %s hash", s, algo)
 			}
 		} else if !customHashKey.MatchString(algo) {
-			v.bad(path, "hash algorithm name %q must be 3-250 ASCII letters, digits, '_' or '-'", algo)
+			v.bad("hash algorithm name %q must be 3-250 ASCII letters, digits, '_' or '-'", algo)
 		}
 	}
 }
@@ -273,31 +273,31 @@ var (
 	base64Form = regexp.MustCompile(`^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$`)
 )
 
-func hexString(v *validator, path string, val any) {
+func hexString(v *validator, val any) {
 	if s, ok := val.(string); !ok || !hexForm.MatchString(s) {
-		v.bad(path, "must be a string of hex digit pairs")
+		v.bad("must be a string of hex digit pairs")
 	}
 }
 
-func binary(v *validator, path string, val any) {
+func binary(v *validator, val any) {
 	s, ok := val.(string)
 	if !ok || !base64Form.MatchString(s) {
-		v.bad(path, "must be base64-encoded")
+		v.bad("must be base64-encoded")
 		return
 	}
 	if _, err := base64.StdEncoding.DecodeString(s); err != nil {
-		v.bad(path, "must be base64-encoded: %v", err)
+		v.bad("must be base64-encoded: %v", err)
 	}
 }
 
-func urlString(v *validator, path string, val any) {
+func urlString(v *validator, val any) {
 	s, ok := val.(string)
 	if !ok {
-		v.bad(path, "must be a URL string, got %s", jsonKind(val))
+		v.bad("must be a URL string, got %s", jsonKind(val))
 		return
 	}
 	if u, err := url.Parse(s); err != nil || u.Scheme == "" {
-		v.bad(path, "%q is not an absolute URL (RFC 3986)", s)
+		v.bad("%q is not an absolute URL (RFC 3986)", s)
 	}
 }
 
@@ -308,8 +308,10 @@ var (
 	capecID = regexp.MustCompile(`^CAPEC-\d+$`)
 )
 
-func externalReference(v *validator, path string, val any) {
-	object(map[string]check{"source_name": str, "description": str, "url": urlString, "external_id": str, "hashes": hashes}, "source_name")(v, path, val)
+var externalReferenceProperties = object(map[string]check{"source_name": str, "description": str, "url": urlString, "external_id": str, "hashes": hashes}, "source_name")
+
+func externalReference(v *validator, val any) {
+	externalReferenceProperties(v, val)
 	m, ok := val.(jsonObject)
 	if !ok {
 		return
@@ -318,24 +320,26 @@ func externalReference(v *validator, path string, val any) {
 	_, u := m.lookup("url")
 	id, hasID := m.get("external_id").(string)
 	if !d && !u && !hasID {
-		v.bad(path, "needs at least one of description, url, external_id")
+		v.bad("needs at least one of description, url, external_id")
 	}
 	switch m.get("source_name") {
 	case "cve":
 		if !cveID.MatchString(id) {
-			v.bad(path+".external_id", "a cve reference needs an external_id like CVE-2020-0001")
+			v.badIn("external_id", "a cve reference needs an external_id like CVE-2020-0001")
 		}
 	case "capec":
 		if !capecID.MatchString(id) {
-			v.bad(path+".external_id", "a capec reference needs an external_id like CAPEC-123")
+			v.badIn("external_id", "a capec reference needs an external_id like CAPEC-123")
 		}
 	}
 }
 
 var selectorForm = regexp.MustCompile(`^([a-z0-9_-]{3,250}(\.(\[\d+\]|[a-z0-9_-]{1,250}))*|id)$`)
 
-func granularMarking(v *validator, path string, val any) {
-	object(map[string]check{"selectors": strList, "marking_ref": ref("marking-definition"), "lang": str}, "selectors")(v, path, val)
+var granularMarkingProperties = object(map[string]check{"selectors": listOf(selector), "marking_ref": ref("marking-definition"), "lang": str}, "selectors")
+
+func granularMarking(v *validator, val any) {
+	granularMarkingProperties(v, val)
 	m, ok := val.(jsonObject)
 	if !ok {
 		return
@@ -343,19 +347,20 @@ func granularMarking(v *validator, path string, val any) {
 	_, hasRef := m.lookup("marking_ref")
 	_, hasLang := m.lookup("lang")
 	if hasRef == hasLang {
-		v.bad(path, "needs exactly one of marking_ref and lang")
+		v.bad("needs exactly one of marking_ref and lang")
 	}
-	list, _ := m.get("selectors").([]any)
-	for i, sel := range list {
-		s, _ := sel.(string)
-		if s == "" {
-			continue
-		}
-		if !selectorForm.MatchString(s) {
-			v.bad(fmt.Sprintf("%s.selectors[%d]", path, i), "%q is not a selector such as description or external_references.[0].url", s)
-		} else if !v.selects(s) {
-			v.bad(fmt.Sprintf("%s.selectors[%d]", path, i), "%q selects nothing in this object", s)
-		}
+}
+
+// selector accepts a granular marking's selector of something in the object.
+func selector(v *validator, val any) {
+	s, ok := val.(string)
+	switch {
+	case !ok:
+		v.bad("must be a string, got %s", jsonKind(val))
+	case !selectorForm.MatchString(s):
+		v.bad("%q is not a selector such as description or external_references.[0].url", s)
+	case !v.selects(s):
+		v.bad("%q selects nothing in this object", s)
 	}
 }
 

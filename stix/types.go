@@ -261,7 +261,7 @@ func (v *validator) atLeastOneOwn() {
 		}
 	}
 	if !v.has("extensions") {
-		v.bad("", "a %s needs at least one of its properties", v.typ)
+		v.bad("a %s needs at least one of its properties", v.typ)
 	}
 }
 
@@ -340,43 +340,50 @@ var predefinedExtensions = map[string]map[string]check{
 // extensions checks an object's extensions dictionary: extension-definition
 // ids (whose content cannot be known, beyond extension_type) and named
 // "-ext" extensions, STIX's own checked in full.
-func extensions(v *validator, path string, val any) {
+func extensions(v *validator, val any) {
 	m, ok := val.(jsonObject)
 	if !ok || len(m) == 0 {
-		v.bad(path, "must be a non-empty dictionary of extensions")
+		v.bad("must be a non-empty dictionary of extensions")
 		return
 	}
 	for _, e := range m {
-		name, ext := e.name, e.value
-		at := path + "." + name
-		body, ok := ext.(jsonObject)
-		if !ok || len(body) == 0 {
-			v.bad(at, "must be a non-empty dictionary")
-			continue
-		}
-		switch {
-		case strings.HasPrefix(name, "extension-definition--"):
-			if _, err := SplitID(name); err != nil {
-				v.bad(at, "%v", err)
-			}
-			if et, has := body.lookup("extension_type"); has {
-				enum(extensionTypes...)(v, at+".extension_type", et)
-			}
-		case extensionName.MatchString(name) || strings.HasPrefix(name, "x-"):
-			if c, known := predefinedExtensions[v.typ][name]; known {
-				c(v, at, ext)
-			}
-		default:
-			v.bad(at, "an extension is named by an extension-definition id or a name ending in -ext")
-		}
+		v.member(e.name, extension, e.value)
 	}
 }
 
+// extension checks one extension of the object, the value at the place
+// (whose last step is the extension's name).
+func extension(v *validator, ext any) {
+	name := v.place[len(v.place)-1].name
+	body, ok := ext.(jsonObject)
+	if !ok || len(body) == 0 {
+		v.bad("must be a non-empty dictionary")
+		return
+	}
+	switch {
+	case strings.HasPrefix(name, "extension-definition--"):
+		if _, err := SplitID(name); err != nil {
+			v.bad("%v", err)
+		}
+		if et, has := body.lookup("extension_type"); has {
+			v.member("extension_type", extensionType, et)
+		}
+	case extensionName.MatchString(name) || strings.HasPrefix(name, "x-"):
+		if c, known := predefinedExtensions[v.typ][name]; known {
+			c(v, ext)
+		}
+	default:
+		v.bad("an extension is named by an extension-definition id or a name ending in -ext")
+	}
+}
+
+var extensionType = enum(extensionTypes...)
+
 func seenOrder(v *validator) { v.ordered("first_seen", "last_seen", false) }
 
-func checkRelationshipType(v *validator, path string, val any) {
+func checkRelationshipType(v *validator, val any) {
 	if s, ok := val.(string); !ok || !relationshipType.MatchString(s) {
-		v.bad(path, "must be lowercase letters, digits and hyphens, such as indicates or attributed-to")
+		v.bad("must be lowercase letters, digits and hyphens, such as indicates or attributed-to")
 	}
 }
 
@@ -388,10 +395,10 @@ func checkIndicator(v *validator) {
 	}
 	warnings, err := checkPattern(pattern)
 	if err != nil {
-		v.bad("pattern", "%v", err)
+		v.badIn("pattern", "%v", err)
 	}
 	for _, w := range warnings {
-		v.warn("pattern", "%s", w)
+		v.warnIn("pattern", "%s", w)
 	}
 }
 
@@ -399,27 +406,27 @@ func checkLocation(v *validator) {
 	_, lat := v.obj.lookup("latitude")
 	_, long := v.obj.lookup("longitude")
 	if lat != long {
-		v.bad("", "latitude and longitude must be given together")
+		v.bad("latitude and longitude must be given together")
 	}
 	if v.has("precision") && !(lat && long) {
-		v.bad("precision", "needs latitude and longitude")
+		v.badIn("precision", "needs latitude and longitude")
 	}
 	if !v.has("region") && !v.has("country") && !(lat && long) {
-		v.bad("", "a location needs region, country, or latitude and longitude")
+		v.bad("a location needs region, country, or latitude and longitude")
 	}
 }
 
 func checkMalware(v *validator) {
 	seenOrder(v)
 	if v.obj.get("is_family") == true && !v.has("name") {
-		v.bad("name", "required when is_family is true")
+		v.badIn("name", "required when is_family is true")
 	}
 }
 
 func checkObservedData(v *validator) {
 	v.ordered("first_observed", "last_observed", false)
 	if v.has("objects") == v.has("object_refs") {
-		v.bad("", "needs exactly one of object_refs and objects (objects is deprecated)")
+		v.bad("needs exactly one of object_refs and objects (objects is deprecated)")
 	}
 }
 
@@ -450,70 +457,72 @@ func (v *validator) definesTLP(id string, level TLP) bool {
 func checkMarkingDefinition(v *validator) {
 	id, _ := v.obj.get("id").(string)
 	if level, ok := TLPOf(id); ok && !v.definesTLP(CanonicalID(id), level) {
-		v.bad("id", "%s is the id of %s; only that marking's standard definition may carry it", id, level)
+		v.badIn("id", "%s is the id of %s; only that marking's standard definition may carry it", id, level)
 	}
 	if v.has("modified") {
-		v.bad("modified", "a marking definition cannot be versioned; a changed marking needs a new id")
+		v.badIn("modified", "a marking definition cannot be versioned; a changed marking needs a new id")
 	}
 	if v.has("extensions") && !v.has("definition_type") {
 		return // defined by an extension, as TLP 2.0 markings are
 	}
 	if !v.has("definition_type") || !v.has("definition") {
-		v.bad("", "a marking definition needs definition_type and definition (or extensions)")
+		v.bad("a marking definition needs definition_type and definition (or extensions)")
 		return
 	}
 	def, _ := v.obj.get("definition").(jsonObject)
 	switch v.obj.get("definition_type") {
 	case "statement":
 		if _, ok := def.get("statement").(string); !ok {
-			v.bad("definition.statement", "a statement marking needs a statement string")
+			v.badIn("definition.statement", "a statement marking needs a statement string")
 		}
 	case "tlp":
 		id, _ := v.obj.get("id").(string)
 		level, known := tlpDefinitions[id]
 		if !known || def.get("tlp") != level || len(def) != 1 {
-			v.bad("definition", "only the four TLP 1.0 marking definitions of STIX 2.1 may have definition_type tlp")
+			v.badIn("definition", "only the four TLP 1.0 marking definitions of STIX 2.1 may have definition_type tlp")
 		}
 		if created, _ := v.obj.get("created").(string); known && created != "2017-01-20T00:00:00.000Z" {
-			v.bad("created", "TLP 1.0 marking definitions were created 2017-01-20T00:00:00.000Z")
+			v.badIn("created", "TLP 1.0 marking definitions were created 2017-01-20T00:00:00.000Z")
 		}
 	}
 }
 
-func languageContents(v *validator, path string, val any) {
-	dict(v, path, val)
+func languageContents(v *validator, val any) {
+	dict(v, val)
 	m, _ := val.(jsonObject)
 	for _, lang := range m {
-		dict(v, path+"."+lang.name, lang.value)
+		v.member(lang.name, dict, lang.value)
 	}
 }
 
 func checkExtensionDefinition(v *validator) {
 	types, _ := v.obj.get("extension_types").([]any)
 	if v.has("extension_properties") && !slices.Contains(types, any("toplevel-property-extension")) {
-		v.bad("extension_properties", "is allowed only with extension type toplevel-property-extension")
+		v.badIn("extension_properties", "is allowed only with extension type toplevel-property-extension")
 	}
 }
 
 func checkArtifact(v *validator) {
 	if v.has("payload_bin") == v.has("url") {
-		v.bad("", "needs exactly one of payload_bin and url")
+		v.bad("needs exactly one of payload_bin and url")
 	}
 	if v.has("url") && !v.has("hashes") {
-		v.bad("hashes", "required with url")
+		v.badIn("hashes", "required with url")
 	}
 	if v.has("decryption_key") && !v.has("encryption_algorithm") {
-		v.bad("encryption_algorithm", "required with decryption_key")
+		v.badIn("encryption_algorithm", "required with decryption_key")
 	}
 }
 
-var mimePart = func(v *validator, path string, val any) {
-	object(map[string]check{"body": str, "body_raw_ref": ref("artifact", "file"), "content_type": str, "content_disposition": str})(v, path, val)
+var mimePartProperties = object(map[string]check{"body": str, "body_raw_ref": ref("artifact", "file"), "content_type": str, "content_disposition": str})
+
+func mimePart(v *validator, val any) {
+	mimePartProperties(v, val)
 	if m, ok := val.(jsonObject); ok {
 		_, body := m.lookup("body")
 		_, rawRef := m.lookup("body_raw_ref")
 		if !body && !rawRef {
-			v.bad(path, "a MIME part needs body or body_raw_ref")
+			v.bad("a MIME part needs body or body_raw_ref")
 		}
 	}
 }
@@ -522,11 +531,11 @@ func checkEmailMessage(v *validator) {
 	switch v.obj.get("is_multipart") {
 	case true:
 		if v.has("body") {
-			v.bad("body", "must be absent when is_multipart is true (use body_multipart)")
+			v.badIn("body", "must be absent when is_multipart is true (use body_multipart)")
 		}
 	case false:
 		if v.has("body_multipart") {
-			v.bad("body_multipart", "must be absent when is_multipart is false")
+			v.badIn("body_multipart", "must be absent when is_multipart is false")
 		}
 	}
 }
@@ -535,7 +544,7 @@ func checkNetworkTraffic(v *validator) {
 	v.atLeastOne("src_ref", "dst_ref")
 	v.ordered("start", "end", false)
 	if v.obj.get("is_active") == true && v.has("end") {
-		v.bad("end", "must be absent while is_active is true")
+		v.badIn("end", "must be absent while is_active is true")
 	}
 }
 
@@ -550,10 +559,10 @@ func ipAddress(v4 bool) check {
 	if v4 {
 		family = "IPv4"
 	}
-	return func(v *validator, path string, val any) {
+	return func(v *validator, val any) {
 		s, ok := val.(string)
 		if !ok {
-			v.bad(path, "must be a string, got %s", jsonKind(val))
+			v.bad("must be a string, got %s", jsonKind(val))
 			return
 		}
 		addr, err := netip.ParseAddr(s)
@@ -564,15 +573,15 @@ func ipAddress(v4 bool) check {
 			}
 		}
 		if err != nil || addr.Is4() != v4 {
-			v.bad(path, "%q is not an %s address or CIDR block", s, family)
+			v.bad("%q is not an %s address or CIDR block", s, family)
 		}
 	}
 }
 
 var macForm = regexp.MustCompile(`^([0-9a-f]{2}:){5}[0-9a-f]{2}$`)
 
-func macAddress(v *validator, path string, val any) {
+func macAddress(v *validator, val any) {
 	if s, ok := val.(string); !ok || !macForm.MatchString(s) {
-		v.bad(path, "must be a MAC address in lowercase, colon-separated form such as 00:1a:2b:3c:4d:5e")
+		v.bad("must be a MAC address in lowercase, colon-separated form such as 00:1a:2b:3c:4d:5e")
 	}
 }

@@ -87,10 +87,10 @@ func validate(obj jsonObject, err error, opts Options) (Meta, []Problem) {
 	v := &validator{opts: opts, obj: obj}
 	if errors.Is(err, errDuplicateName) {
 		// Which of the two values counts depends on the reader: refused.
-		v.bad("", "names a property twice: %v", err)
+		v.bad("names a property twice: %v", err)
 		return Meta{}, v.problems
 	} else if err != nil {
-		v.bad("", "not a JSON object: %v", err)
+		v.bad("not a JSON object: %v", err)
 		return Meta{}, v.problems
 	}
 	m := v.identify()
@@ -108,14 +108,71 @@ type validator struct {
 	typ      string
 	def      *typeDef
 	problems []Problem
+	// place is where in the object the value being checked is: its
+	// property names and list indexes, written out as a Problem's Path only
+	// when a problem is reported there.
+	place []step
 }
 
-func (v *validator) bad(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+// step is one step of a place: into item index of a list, or (index -1)
+// into property name.
+type step struct {
+	name  string
+	index int
 }
 
-func (v *validator) warn(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...), Warning: true})
+// member checks val, property name of the value at the place, with c.
+func (v *validator) member(name string, c check, val any) {
+	v.place = append(v.place, step{name: name, index: -1})
+	c(v, val)
+	v.place = v.place[:len(v.place)-1]
+}
+
+// item checks val, item i of the list at the place, with c.
+func (v *validator) item(i int, c check, val any) {
+	v.place = append(v.place, step{index: i})
+	c(v, val)
+	v.place = v.place[:len(v.place)-1]
+}
+
+// path writes out the place, then property name below it unless name is
+// "", as in "external_references[0].url".
+func (v *validator) path(name string) string {
+	var b strings.Builder
+	for _, s := range v.place {
+		if s.index >= 0 {
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		} else {
+			writeName(&b, s.name)
+		}
+	}
+	if name != "" {
+		writeName(&b, name)
+	}
+	return b.String()
+}
+
+func writeName(b *strings.Builder, name string) {
+	if b.Len() > 0 {
+		b.WriteByte('.')
+	}
+	b.WriteString(name)
+}
+
+// bad reports an error in the value at the place.
+func (v *validator) bad(format string, args ...any) { v.report("", false, format, args...) }
+
+// badIn reports an error in property name of the value at the place.
+func (v *validator) badIn(name, format string, args ...any) { v.report(name, false, format, args...) }
+
+// warn reports a warning about the value at the place.
+func (v *validator) warn(format string, args ...any) { v.report("", true, format, args...) }
+
+// warnIn reports a warning about property name of the value at the place.
+func (v *validator) warnIn(name, format string, args ...any) { v.report(name, true, format, args...) }
+
+func (v *validator) report(name string, warning bool, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Path: v.path(name), Message: fmt.Sprintf(format, args...), Warning: warning})
 }
 
 // has reports whether the object carries property name.
@@ -131,27 +188,27 @@ func (v *validator) identify() Meta {
 	typ, ok := v.obj.get("type").(string)
 	switch {
 	case !v.has("type"):
-		v.bad("type", "required property is missing")
+		v.badIn("type", "required property is missing")
 	case !ok:
-		v.bad("type", "must be a string, got %s", jsonKind(v.obj.get("type")))
+		v.badIn("type", "must be a string, got %s", jsonKind(v.obj.get("type")))
 	case !ValidTypeName(typ):
-		v.bad("type", "%q is not a valid type name (a-z, 0-9, hyphen; 3-250 characters)", typ)
+		v.badIn("type", "%q is not a valid type name (a-z, 0-9, hyphen; 3-250 characters)", typ)
 	case typ == "bundle":
-		v.bad("type", "a bundle is a container, not an object: post its objects")
+		v.badIn("type", "a bundle is a container, not an object: post its objects")
 	}
 	m.Type = typ
 	id, ok := v.obj.get("id").(string)
 	switch {
 	case !v.has("id"):
-		v.bad("id", "required property is missing")
+		v.badIn("id", "required property is missing")
 	case !ok:
-		v.bad("id", "must be a string, got %s", jsonKind(v.obj.get("id")))
+		v.badIn("id", "must be a string, got %s", jsonKind(v.obj.get("id")))
 	default:
 		m.ID = CanonicalID(id)
 		if idType, err := SplitID(id); err != nil {
-			v.bad("id", "%v", err)
+			v.badIn("id", "%v", err)
 		} else if idType != typ && typ != "" {
-			v.bad("id", "%q does not begin with the object's type %q", id, typ)
+			v.badIn("id", "%q does not begin with the object's type %q", id, typ)
 		}
 	}
 	if hasErrors(v.problems) {
@@ -162,7 +219,7 @@ func (v *validator) identify() Meta {
 	if v.def == nil {
 		v.def = customDefinition(v.obj)
 		if v.opts.RefuseCustom {
-			v.bad("type", "%q is a custom object type; this collection accepts only STIX 2.1 types", typ)
+			v.badIn("type", "%q is a custom object type; this collection accepts only STIX 2.1 types", typ)
 		}
 	}
 
@@ -171,9 +228,9 @@ func (v *validator) identify() Meta {
 	case !hasSpec && v.def.kind == kindSCO:
 		m.SpecVersion = "2.1"
 	case !hasSpec:
-		v.bad("spec_version", `required; an object without it is STIX 2.0, and this hub accepts STIX 2.1 ("2.1")`)
+		v.badIn("spec_version", `required; an object without it is STIX 2.0, and this hub accepts STIX 2.1 ("2.1")`)
 	case spec != "2.1":
-		v.bad("spec_version", "must be \"2.1\", got %s", quoted(spec))
+		v.badIn("spec_version", "must be \"2.1\", got %s", quoted(spec))
 	default:
 		m.SpecVersion = "2.1"
 	}
@@ -217,12 +274,12 @@ func (v *validator) checkProperties() {
 	common := commonProperties[v.def.kind]
 	for _, name := range v.def.required {
 		if !v.has(name) {
-			v.bad(name, "required property is missing")
+			v.badIn(name, "required property is missing")
 		}
 	}
 	for _, name := range common.required {
 		if !v.has(name) {
-			v.bad(name, "required property is missing")
+			v.badIn(name, "required property is missing")
 		}
 	}
 	for _, prop := range v.obj {
@@ -231,13 +288,13 @@ func (v *validator) checkProperties() {
 			continue
 		}
 		if val == nil {
-			v.bad(name, "must not be null (leave the property out instead)")
+			v.badIn(name, "must not be null (leave the property out instead)")
 			continue
 		}
 		if c, ok := v.def.props[name]; ok {
-			c(v, name, val)
+			v.member(name, c, val)
 		} else if c, ok := common.props[name]; ok {
-			c(v, name, val)
+			v.member(name, c, val)
 		} else {
 			v.checkCustomProperty(name, val)
 		}
@@ -259,28 +316,28 @@ var (
 func (v *validator) checkCustomProperty(name string, val any) {
 	switch {
 	case slices.Contains(reserved, name) && v.def.kind != kindSCO:
-		v.bad(name, "is a reserved property name in STIX 2.1 and must not be used")
+		v.badIn(name, "is a reserved property name in STIX 2.1 and must not be used")
 	case !propertyName.MatchString(name):
-		v.bad(name, "is not a valid custom property name (a-z, 0-9, '_', starting with a letter, 3-250 characters)")
+		v.badIn(name, "is not a valid custom property name (a-z, 0-9, '_', starting with a letter, 3-250 characters)")
 	case v.opts.RefuseCustom:
-		v.bad(name, "is a custom property; this collection accepts only STIX 2.1 properties")
+		v.badIn(name, "is a custom property; this collection accepts only STIX 2.1 properties")
 	default:
-		v.noNulls(name, val)
+		v.member(name, noNulls, val)
 	}
 }
 
 // noNulls refuses null anywhere inside a custom property's value.
-func (v *validator) noNulls(path string, val any) {
+func noNulls(v *validator, val any) {
 	switch x := val.(type) {
 	case nil:
-		v.bad(path, "must not be null")
+		v.bad("must not be null")
 	case []any:
 		for i, item := range x {
-			v.noNulls(fmt.Sprintf("%s[%d]", path, i), item)
+			v.item(i, noNulls, item)
 		}
 	case jsonObject:
 		for _, m := range x {
-			v.noNulls(path+"."+m.name, m.value)
+			v.member(m.name, noNulls, m.value)
 		}
 	}
 }
@@ -303,14 +360,14 @@ func (v *validator) ordered(earlier, later string, strict bool) {
 		if strict {
 			how = "later than"
 		}
-		v.bad(later, "must be %s %s (%s), got %s", how, earlier, a, b)
+		v.badIn(later, "must be %s %s (%s), got %s", how, earlier, a, b)
 	}
 }
 
 // atLeastOne requires one of names to be present.
 func (v *validator) atLeastOne(names ...string) {
 	if !slices.ContainsFunc(names, v.has) {
-		v.bad("", "needs at least one of %s", strings.Join(names, ", "))
+		v.bad("needs at least one of %s", strings.Join(names, ", "))
 	}
 }
 

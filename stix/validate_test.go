@@ -392,6 +392,49 @@ func TestValidate_ReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// A problem names where it is, however deep: property names joined by
+// dots, list items by index, custom content and extensions included.
+func TestValidate_ProblemPaths(t *testing.T) {
+	marking := "marking-definition--" + uuid4
+	ext := "extension-definition--" + uuid4
+	for _, tt := range []struct {
+		name, typ string
+		changes   map[string]any
+		want      []string // every problem's path
+	}{
+		{"second reference's url", "campaign", map[string]any{"external_references": []any{
+			map[string]any{"source_name": "a", "url": "https://a.example"},
+			map[string]any{"source_name": "b", "url": "relative/only"},
+		}}, []string{"external_references[1].url"}},
+		{"a reference's hash", "campaign", map[string]any{"external_references": []any{
+			map[string]any{"source_name": "a", "url": "https://a.example", "hashes": map[string]any{"SHA-256": "00"}},
+		}}, []string{"external_references[0].hashes.SHA-256"}},
+		{"a cve reference's id", "vulnerability", map[string]any{"external_references": []any{
+			map[string]any{"source_name": "cve", "external_id": "CVE-1"},
+		}}, []string{"external_references[0].external_id"}},
+		{"a marking ref among several", "campaign", map[string]any{"object_marking_refs": []any{marking, "identity--" + uuid4}}, []string{"object_marking_refs[1]"}},
+		{"a selector", "campaign", map[string]any{"granular_markings": []any{
+			map[string]any{"marking_ref": marking, "selectors": []any{"name", "nowhere"}},
+		}}, []string{"granular_markings[0].selectors[1]"}},
+		{"a null deep in custom content", "campaign", map[string]any{"x_acme": map[string]any{"scores": []any{1, nil}}}, []string{"x_acme.scores[1]"}},
+		{"an extension's type", "campaign", map[string]any{"extensions": map[string]any{ext: map[string]any{"extension_type": "sideways"}}}, []string{"extensions." + ext + ".extension_type"}},
+		{"a header field", "email-message", map[string]any{"is_multipart": false, "additional_header_fields": map[string]any{"X-A": []any{"ok", 7}}}, []string{"additional_header_fields.X-A[1]"}},
+		{"required, at the top", "indicator", map[string]any{"pattern": nil}, []string{"pattern"}},
+		{"the object itself", "location", map[string]any{"latitude": 1.5}, []string{""}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, problems := Validate(build(tt.typ, tt.changes), Options{})
+			var paths []string
+			for _, p := range problems {
+				paths = append(paths, p.Path)
+			}
+			if !slices.Equal(paths, tt.want) {
+				t.Fatalf("problems %v at %q, want at %q", problems, paths, tt.want)
+			}
+		})
+	}
+}
+
 func TestValidate_NotAnObject(t *testing.T) {
 	for _, raw := range []string{`[]`, `"x"`, `null`, `{"type":"indicator","type":"malware"}`, "{\"name\":\"\xff\"}"} {
 		if _, problems := Validate([]byte(raw), Options{}); Err(problems) == nil {
