@@ -71,6 +71,42 @@ type decoder struct {
 	strictErr error
 	// objectDepth is how deep the object that element decodes is.
 	objectDepth int
+	// members and items hold the members of the objects and the items of
+	// the lists being decoded, innermost last. A finished object or list
+	// moves its own into a share of a slab, so that decoding allocates
+	// once per slab, not once (and more as it grows) per object and list.
+	members    []member
+	items      []any
+	memberSlab slab[member]
+	itemSlab   slab[any]
+}
+
+// slab hands out parts of larger allocations: the first small, for a
+// single object, then doubling up to maxSlab, for an envelope's many.
+type slab[T any] struct {
+	free []T
+	size int // of the latest allocation
+}
+
+// maxSlab is the most values a slab allocates at once: the members (or
+// items) of a few realistic objects.
+const maxSlab = 128
+
+// keep copies values into a share of the slab of their own, of exactly
+// their length and capacity.
+func (s *slab[T]) keep(values []T) []T {
+	n := len(values)
+	if n == 0 {
+		return nil
+	}
+	if n > len(s.free) {
+		s.size = min(max(2*s.size, 16), maxSlab)
+		s.free = make([]T, max(s.size, n))
+	}
+	kept := s.free[:n:n]
+	copy(kept, values)
+	s.free = s.free[n:]
+	return kept
 }
 
 // refuse notes err as the decoding's strictErr, unless it has one.
@@ -86,6 +122,7 @@ func (d *decoder) refuse(err error) {
 // well-formed but not an object the decoder accepts.
 func (d *decoder) element(depth int) (obj jsonObject, refusal, err error) {
 	d.strictErr, d.objectDepth = nil, depth+1
+	d.members, d.items = d.members[:0], d.items[:0]
 	d.space()
 	isObject := d.pos < len(d.text) && d.text[d.pos] == '{'
 	val, err := d.value(depth)
@@ -149,15 +186,10 @@ func (d *decoder) value(depth int) (any, error) {
 }
 
 func (d *decoder) object(depth int) (any, error) {
-	// An object has a couple of dozen properties; what nests in it, a few.
-	size := 4
-	if depth == d.objectDepth {
-		size = 24
-	}
-	obj := make(jsonObject, 0, size)
 	if empty, err := d.open(depth, '}'); empty || err != nil {
-		return obj, err
+		return jsonObject(nil), err
 	}
+	base := len(d.members)
 	var names map[string]bool // for objects too large to scan
 	for more := true; more; {
 		if d.space(); d.pos == len(d.text) || d.text[d.pos] != '"' {
@@ -167,7 +199,7 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if named(obj, name, &names) {
+		if named(d.members[base:], name, &names) {
 			d.refuse(fmt.Errorf("%w: %q", errDuplicateName, name))
 		}
 		if d.space(); d.pos == len(d.text) || d.text[d.pos] != ':' {
@@ -178,29 +210,33 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj = append(obj, member{name, val})
+		d.members = append(d.members, member{name, val})
 		if more, err = d.more('}', "after a property value"); err != nil {
 			return nil, err
 		}
 	}
+	obj := jsonObject(d.memberSlab.keep(d.members[base:]))
+	d.members = d.members[:base]
 	return obj, nil
 }
 
 func (d *decoder) list(depth int) (any, error) {
-	list := make([]any, 0, 4)
 	if empty, err := d.open(depth, ']'); empty || err != nil {
-		return list, err
+		return []any(nil), err
 	}
+	base := len(d.items)
 	for more := true; more; {
 		item, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, item)
+		d.items = append(d.items, item)
 		if more, err = d.more(']', "after a list item"); err != nil {
 			return nil, err
 		}
 	}
+	list := d.itemSlab.keep(d.items[base:])
+	d.items = d.items[:base]
 	return list, nil
 }
 

@@ -23,6 +23,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		`"objects"`, `{}`, `{"objects":{}}`, `{"objects":null}`, `{"objects":"a,b"}`, `{"objects":[],"objects":[]}`,
 		`{"objects":[{"a":1,"a":2},{"b":"\ud800"},{"c":1e400},"x",[1]]}`, "{\"objects\":[{\"a\":\"\xff\"}],\"\xff\":1,\"\xfe\":2}",
 		`{"type":"bundle","id":"bundle--1","objects":[{"x":[{"y":{}}]}]} `, `{"objects":[{}] }x`, `{"obj\u0065cts":[{}]}`,
+		`{"objects":[{"a":[1,2,3,4,5,[6,7,{"b":[8,9]}]],"c":{"d":{"e":[]},"f":"g"}},{"a":[10],"h":{"i":11}},{"j":[[],[[12]]]},{"a":1,"a":2,"k":[13]},{"l":{}}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -42,6 +43,22 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatalf("ParseEnvelope(%q) error %v; the reference's %v", body, err, wantErr)
 		case err == nil && !reflect.DeepEqual(got, want):
 			t.Fatalf("ParseEnvelope(%q) = %q; the reference's %q", body, got.Objects, want.Objects)
+		}
+		// Each object as the envelope's read decoded it, looked at once
+		// the read is over, is its decoding alone: the objects after it,
+		// decoded with the same decoder, did not touch it.
+		var raws [][]byte
+		var objs []jsonObject
+		var refusals []error
+		readEnvelope(body, func(raw []byte, obj jsonObject, refusal error) bool {
+			raws, objs, refusals = append(raws, raw), append(objs, obj), append(refusals, refusal)
+			return true
+		})
+		for i, raw := range raws {
+			alone, err := decodeObject(raw)
+			if (err == nil) != (refusals[i] == nil) || err == nil && !reflect.DeepEqual(plain(objs[i]), plain(alone)) {
+				t.Fatalf("objects[%d] of %q read as %#v (%v); alone %#v (%v)", i, body, plain(objs[i]), refusals[i], plain(alone), err)
+			}
 		}
 	})
 }

@@ -138,10 +138,11 @@ func (d *decoder) objects(body []byte, each func(raw []byte, obj jsonObject, ref
 	if err != nil {
 		return err
 	}
+	var one decoder // its slabs serve every object
 	for i, more := 0, !empty; more; i++ {
 		d.space()
 		start := d.pos
-		one := decoder{text: d.text[start:]}
+		one.text, one.pos = d.text[start:], 0
 		obj, refusal, err := one.element(2) // in the envelope and its array
 		if err != nil {
 			return fmt.Errorf("objects[%d]: %w", i, err)
