@@ -85,6 +85,7 @@ func Validate(raw []byte, opts Options) (Meta, []Problem) {
 // err when it could not be decoded.
 func validate(obj jsonObject, err error, opts Options) (Meta, []Problem) {
 	v := &validator{opts: opts, obj: obj}
+	v.place = v.placeSpace[:0]
 	if errors.Is(err, errDuplicateName) {
 		// Which of the two values counts depends on the reader: refused.
 		v.bad("names a property twice: %v", err)
@@ -111,7 +112,8 @@ type validator struct {
 	// place is where in the object the value being checked is: its
 	// property names and list indexes, written out as a Problem's Path only
 	// when a problem is reported there.
-	place []step
+	place      []step
+	placeSpace [4]step // place's first, deep enough for STIX's own properties
 }
 
 // step is one step of a place: into item index of a list, or (index -1)
