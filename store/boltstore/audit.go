@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	bucketAudit       = []byte("audit")              // seq (8) → JSON of audit.Record
+	bucketAudit       = []byte("audit")              // seq (8) → JSON of audit.Record, packed past packAuditAt
 	bucketCheckpoints = []byte("audit_checkpoints")  // seq (8) → JSON of audit.Checkpoint
 	keyAuditHead      = []byte("audit_head")         // seq (8) + hash (hex) of the newest record
 	keyCheckpointSeq  = []byte("audit_checkpointed") // seq (8) of the newest checkpoint
@@ -38,14 +38,34 @@ func auditRecords(tx *bolt.Tx) *bolt.Bucket {
 	return b
 }
 
+// packAuditAt is the size past which an audit record is stored packed:
+// a POST's names each of its objects (about 127 bytes an object). bbolt
+// keeps at least two values on a page, so each new record rewrites the one
+// before it too; packed, both are about half the size. A read's record,
+// of a few hundred bytes, is stored as it is.
+const packAuditAt = 4 << 10
+
 // appendAudit seals rec after the chain's head and stores it.
 func appendAudit(tx *bolt.Tx, rec *audit.Record) error {
 	seq, prev := auditHead(tx)
 	v := rec.Seal(seq+1, prev)
+	if len(v) > packAuditAt {
+		v = pack(v)
+	}
 	if err := auditRecords(tx).Put(be64(rec.Seq), v); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketMeta).Put(keyAuditHead, append(be64(rec.Seq), rec.Hash...))
+}
+
+// decodeAudit reads a stored audit record, packed or not.
+func decodeAudit(v []byte) (audit.Record, error) {
+	var rec audit.Record
+	raw, err := unpack(v)
+	if err == nil {
+		err = json.Unmarshal(raw, &rec)
+	}
+	return rec, err
 }
 
 // Audit implements store.Store.
@@ -271,8 +291,8 @@ func (s *Store) AuditRecords(ctx context.Context, from uint64, fn func(audit.Rec
 			if n++; n%1024 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var rec audit.Record
-			if err := json.Unmarshal(v, &rec); err != nil {
+			rec, err := decodeAudit(v)
+			if err != nil {
 				return fmt.Errorf("audit record at key %x: %w", k, errCorrupt)
 			}
 			if err := fn(rec); err != nil {
@@ -354,8 +374,8 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 			if v == nil {
 				continue
 			}
-			var rec audit.Record
-			if err := json.Unmarshal(v, &rec); err != nil {
+			rec, err := decodeAudit(v)
+			if err != nil {
 				return fmt.Errorf("audit record %d: %w", seq, errCorrupt)
 			}
 			if !rec.Time.Before(before) {
@@ -366,9 +386,8 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int, error) {
 		if boundary == 0 {
 			return nil
 		}
-		last := records.Get(be64(boundary))
-		var lastRec audit.Record
-		if err := json.Unmarshal(last, &lastRec); err != nil {
+		lastRec, err := decodeAudit(records.Get(be64(boundary)))
+		if err != nil {
 			return fmt.Errorf("audit record %d: %w", boundary, errCorrupt)
 		}
 		var doomed [][]byte

@@ -527,27 +527,38 @@ func (c collection) add(by store.Author, o store.Object, dateAdded uint64) (stor
 	return store.Detail{ID: o.ID, Version: o.VersionText, Message: o.Message}, stored, nil
 }
 
-// A status is stored as its JSON, S2-compressed behind a 0 byte: a POST's
-// details name each of its objects, and compress to about two fifths.
-// Files of schema 4 and before hold the JSON alone.
+// A status is stored packed (see pack): a POST's details name each of its
+// objects, and compress to about two fifths. Files of schema 4 and before
+// hold the JSON alone.
 func putStatus(tx *bolt.Tx, st *store.Status) error {
 	v, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	packed := make([]byte, 1+s2.MaxEncodedLen(len(v))) // packed[0] == 0
-	n := len(s2.Encode(packed[1:], v))
-	return tx.Bucket(bucketStatuses).Put([]byte(st.ID), packed[:1+n])
+	return tx.Bucket(bucketStatuses).Put([]byte(st.ID), pack(v))
 }
 
 func decodeStatus(v []byte, st *store.Status) error {
-	if len(v) > 0 && v[0] == 0 {
-		var err error
-		if v, err = s2.Decode(nil, v[1:]); err != nil {
-			return err
-		}
+	v, err := unpack(v)
+	if err != nil {
+		return err
 	}
 	return json.Unmarshal(v, st)
+}
+
+// pack is JSON (which starts with '{') S2-compressed behind a 0 byte.
+func pack(v []byte) []byte {
+	packed := make([]byte, 1+s2.MaxEncodedLen(len(v))) // packed[0] == 0
+	n := len(s2.Encode(packed[1:], v))
+	return packed[:1+n]
+}
+
+// unpack is the JSON in v, packed or not.
+func unpack(v []byte) ([]byte, error) {
+	if len(v) > 0 && v[0] == 0 {
+		return s2.Decode(nil, v[1:])
+	}
+	return v, nil
 }
 
 // count is how many object versions the collection holds.

@@ -46,6 +46,7 @@ type memGeneration struct {
 
 	// Only the writer touches these.
 	log     []byte  // the running write's entries, for the log bucket
+	logCuts []int   // where in log a piece ends (see logPiece)
 	written uint64  // the last write that changed the generation
 	before  memMark // the generation before that write
 }
@@ -141,6 +142,7 @@ const (
 
 // putOwner records id's owner, in write txid.
 func (m *memGeneration) putOwner(id, owner string, txid uint64) {
+	m.cutLog()
 	m.log = appendField(appendField(append(m.log, logOwner), id), owner)
 	m.applyOwner(id, owner, txid)
 }
@@ -155,6 +157,7 @@ func (m *memGeneration) applyOwner(id, owner string, txid uint64) {
 
 // putVersion records a version of id, in write txid.
 func (m *memGeneration) putVersion(id string, key []byte, added uint64, spec string, txid uint64) {
+	m.cutLog()
 	m.log = append(appendField(append(m.log, logVersion), id), key...)
 	m.log = binary.BigEndian.AppendUint64(m.log, added)
 	m.log = appendField(m.log, spec)
@@ -216,6 +219,7 @@ func (m *memGeneration) begin(txid uint64) {
 // deleteVersion removes the version of id with the given key, in write
 // txid; readers of older snapshots still see it.
 func (m *memGeneration) deleteVersion(id string, key []byte, txid uint64) {
+	m.cutLog()
 	m.log = append(appendField(append(m.log, logDelete), id), key...)
 	m.applyDelete(id, key, txid)
 }
@@ -231,7 +235,27 @@ func (m *memGeneration) applyDelete(id string, key []byte, txid uint64) {
 	}
 }
 
-// flushLog appends the running write's entries to the log bucket.
+// logPiece is about how many bytes of entries the log bucket holds in one
+// value. bbolt keeps at least two values on a page and rewrites a page
+// whole, so a write's entries as one value (about 127 bytes an object)
+// had each write rewrite the previous write's too; in pieces, the bucket's
+// pages fill up in turn and a write rewrites at most the last one.
+const logPiece = 4 << 10
+
+// cutLog ends the log's running piece, before the entry about to be
+// appended, once it holds logPiece bytes.
+func (m *memGeneration) cutLog() {
+	start := 0
+	if n := len(m.logCuts); n > 0 {
+		start = m.logCuts[n-1]
+	}
+	if len(m.log)-start >= logPiece {
+		m.logCuts = append(m.logCuts, len(m.log))
+	}
+}
+
+// flushLog appends the running write's entries to the log bucket, a piece
+// a value.
 func (m *memGeneration) flushLog(root *bolt.Bucket) error {
 	if len(m.log) == 0 {
 		return nil
@@ -240,19 +264,26 @@ func (m *memGeneration) flushLog(root *bolt.Bucket) error {
 	if err != nil {
 		return err
 	}
-	seq, err := log.NextSequence()
-	if err != nil {
-		return err
+	log.FillPercent = 1.0 // its keys only grow
+	start := 0
+	for _, end := range append(m.logCuts, len(m.log)) {
+		seq, err := log.NextSequence()
+		if err != nil {
+			return err
+		}
+		if err := log.Put(be64(seq), m.log[start:end]); err != nil {
+			return err
+		}
+		start = end
 	}
-	err = log.Put(be64(seq), m.log)
-	m.log = nil // bbolt holds the slice until the commit
-	return err
+	m.log, m.logCuts = nil, m.logCuts[:0] // bbolt holds log's bytes until the commit
+	return nil
 }
 
 // rollback takes back what write txid did, after it failed: the entries it
 // added are the newest ones.
 func (m *memGeneration) rollback(txid uint64) {
-	m.log = nil
+	m.log, m.logCuts = nil, m.logCuts[:0]
 	if txid == 0 || m.written != txid { // 0: the write failed before it began
 		return
 	}

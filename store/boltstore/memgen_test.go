@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -469,4 +470,75 @@ func TestChunkOldGenerations_ResumesAtTheNextStart(t *testing.T) {
 		t.Errorf("match[id] of every object found %d of %d", found, len(objs))
 	}
 	storetest.Check(t, s, nil)
+}
+
+// A large write's entries are logged in pieces and its audit record is
+// stored packed, so that the next write does not rewrite them; both read
+// back whole: the ids index after a reopen, the records through the
+// chain's verification, and a prune that reads them.
+func TestLargeWrites_LogInPiecesAndPackTheirRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	_, key, _ := ed25519.GenerateKey(nil)
+	opts := Options{AuditKey: key, CheckpointEvery: 2}
+	s := openStore(t, path, opts)
+	ctx := context.Background()
+	const writes, perWrite = 4, 300
+	var ids []string
+	for w := range writes {
+		objs := make([]store.Object, perWrite)
+		for i := range objs {
+			id := fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", w*perWrite+i)
+			ids = append(ids, id)
+			objs[i] = storetest.Obj(id, "2020-10-01T00:00:00.000Z")
+		}
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs, &store.Status{ID: fmt.Sprint(w)}, &audit.Record{Time: time.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.db.View(func(tx *bolt.Tx) error {
+		pieces := 0
+		tx.Bucket(bucketCollections).Bucket([]byte("c")).Bucket(bucketIDLog).ForEach(func(k, v []byte) error {
+			if pieces++; len(v) > logPiece+200 {
+				t.Errorf("a piece of the log holds %d bytes, want about %d at most", len(v), logPiece)
+			}
+			return nil
+		})
+		if pieces < writes*perWrite*100/logPiece {
+			t.Errorf("%d writes of %d objects logged in %d pieces", writes, perWrite, pieces)
+		}
+		packed := 0
+		tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+			if len(v) > 0 && v[0] == 0 {
+				packed++
+			}
+			return nil
+		})
+		if packed != writes {
+			t.Errorf("%d records stored packed, want the %d writes'", packed, writes)
+		}
+		return nil
+	})
+	stored := 0
+	s.AuditRecords(ctx, 0, func(r audit.Record) error { stored += len(r.Stored); return nil })
+	if stored != writes*perWrite {
+		t.Errorf("the records name %d stored objects, want %d", stored, writes*perWrite)
+	}
+	storetest.Check(t, s, []ed25519.PublicKey{key.Public().(ed25519.PublicKey)})
+	if n, err := s.PruneAudit(ctx, time.Now()); err != nil || n == 0 {
+		t.Fatalf("PruneAudit = %d, %v", n, err)
+	}
+	s.Close()
+
+	s = openStore(t, path, opts)
+	defer s.Close()
+	s.db.View(func(tx *bolt.Tx) error {
+		c, _ := s.openCollection(tx, "c")
+		for _, id := range ids {
+			if owner, _, versions := c.entriesOf(id, nil); string(owner) != "fbi" || len(versions) != 1 {
+				t.Fatalf("after a reopen %s has owner %q and %d versions", id, owner, len(versions))
+			}
+		}
+		return nil
+	})
+	storetest.Check(t, s, []ed25519.PublicKey{key.Public().(ed25519.PublicKey)})
 }
