@@ -41,8 +41,8 @@ func auditRecords(tx *bolt.Tx) *bolt.Bucket {
 // packAuditAt is the size past which an audit record is stored packed:
 // a POST's names each of its objects (about 127 bytes an object). bbolt
 // keeps at least two values on a page, so each new record rewrites the one
-// before it too; packed, both are about half the size. A read's record,
-// of a few hundred bytes, is stored as it is.
+// before it too; packed, both are about a third of the size (the ids are
+// random hex). A read's record, of a few hundred bytes, is stored as it is.
 const packAuditAt = 4 << 10
 
 // appendAudit seals rec after the chain's head and stores it.
