@@ -72,11 +72,11 @@ func timestamp(v *validator, val any) {
 // timestampMs is a timestamp with at least millisecond precision, as
 // created and modified must be.
 func timestampMs(v *validator, val any) {
-	before := len(v.problems)
-	if timestamp(v, val); len(v.problems) > before {
+	s, ok := val.(string)
+	if _, err := ParseTimestamp(s); !ok || err != nil {
+		timestamp(v, val) // says what is wrong
 		return
 	}
-	s := val.(string)
 	if dot := strings.LastIndexByte(s, '.'); dot < 0 || len(s)-dot-2 < 3 {
 		v.bad("%q needs at least millisecond precision (e.g. 2020-01-02T03:04:05.000Z)", s)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/taxiihub/taxiihub/audit"
 )
 
 // Options tune validation for a collection.
@@ -89,17 +91,17 @@ func validate(obj jsonObject, err error, opts Options) (Meta, []Problem) {
 	if errors.Is(err, errDuplicateName) {
 		// Which of the two values counts depends on the reader: refused.
 		v.bad("names a property twice: %v", err)
-		return Meta{}, v.problems
+		return Meta{}, v.result()
 	} else if err != nil {
 		v.bad("not a JSON object: %v", err)
-		return Meta{}, v.problems
+		return Meta{}, v.result()
 	}
 	m := v.identify()
 	if hasErrors(v.problems) {
-		return m, v.problems
+		return m, v.result()
 	}
 	v.checkProperties()
-	return m, v.problems
+	return m, v.result()
 }
 
 // validator collects the problems of one object.
@@ -114,6 +116,28 @@ type validator struct {
 	// when a problem is reported there.
 	place      []step
 	placeSpace [4]step // place's first, deep enough for STIX's own properties
+	// Problems past maxProblems are counted, not kept.
+	moreErrors, moreWarnings int
+}
+
+// A client chooses how many problems an object has (a custom property of a
+// million nulls) and how deep they lie (lists nested thousands deep): an
+// object's report keeps maxProblems of them, each Path at most maxPath
+// bytes and each Message (which may quote a value) at most maxMessage, so
+// that none reaches the hub's memory or a status unbounded.
+const (
+	maxProblems = 20
+	maxPath     = 256
+	maxMessage  = 1024
+)
+
+// result is the problems found, with a last one counting those past
+// maxProblems.
+func (v *validator) result() []Problem {
+	if n := v.moreErrors + v.moreWarnings; n > 0 {
+		return append(v.problems, Problem{Message: fmt.Sprintf("and %d more problems", n), Warning: v.moreErrors == 0})
+	}
+	return v.problems
 }
 
 // step is one step of a place: into item index of a list, or (index -1)
@@ -138,20 +162,22 @@ func (v *validator) item(i int, c check, val any) {
 }
 
 // path writes out the place, then property name below it unless name is
-// "", as in "external_references[0].url".
+// "", as in "external_references[0].url"; at most maxPath bytes of it.
 func (v *validator) path(name string) string {
 	var b strings.Builder
 	for _, s := range v.place {
-		if s.index >= 0 {
+		switch {
+		case b.Len() > maxPath:
+		case s.index >= 0:
 			b.WriteString("[" + strconv.Itoa(s.index) + "]")
-		} else {
+		default:
 			writeName(&b, s.name)
 		}
 	}
 	if name != "" {
 		writeName(&b, name)
 	}
-	return b.String()
+	return audit.Truncate(b.String(), maxPath)
 }
 
 func writeName(b *strings.Builder, name string) {
@@ -174,7 +200,16 @@ func (v *validator) warn(format string, args ...any) { v.report("", true, format
 func (v *validator) warnIn(name, format string, args ...any) { v.report(name, true, format, args...) }
 
 func (v *validator) report(name string, warning bool, format string, args ...any) {
-	v.problems = append(v.problems, Problem{Path: v.path(name), Message: fmt.Sprintf(format, args...), Warning: warning})
+	switch {
+	case len(v.problems) < maxProblems:
+	case warning:
+		v.moreWarnings++
+		return
+	default:
+		v.moreErrors++
+		return
+	}
+	v.problems = append(v.problems, Problem{Path: v.path(name), Message: audit.Truncate(fmt.Sprintf(format, args...), maxMessage), Warning: warning})
 }
 
 // has reports whether the object carries property name.

@@ -1,10 +1,12 @@
 package stix
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -432,6 +434,41 @@ func TestValidate_ProblemPaths(t *testing.T) {
 				t.Fatalf("problems %v at %q, want at %q", problems, paths, tt.want)
 			}
 		})
+	}
+}
+
+// How many problems an object has, how deep they lie and how long the
+// values they quote are, the client chooses: the report stays bounded, and
+// an object whose unlisted problems include an error is still refused.
+func TestValidate_HostileObjectsGetABoundedReport(t *testing.T) {
+	deep := strings.Repeat("[", 3000) + strings.TrimSuffix(strings.Repeat("null,", 20000), ",") + strings.Repeat("]", 3000)
+	nulls := bytes.Replace(build("campaign", nil), []byte(`"name":`), []byte(`"x_deep":`+deep+`,"name":`), 1)
+	long := build("campaign", map[string]any{"external_references": []any{map[string]any{"source_name": "a", "url": strings.Repeat("not a url ", 100000)}}})
+	fields := map[string]any{}
+	for i := range 30 {
+		fields[fmt.Sprintf("X-%02d", i)] = "one value" // a warning each
+	}
+	warningsFirst := build("email-message", map[string]any{"is_multipart": "no", "additional_header_fields": fields})
+	for _, tt := range []struct {
+		name     string
+		raw      []byte
+		problems int
+	}{{"20,000 nulls 3,000 lists deep", nulls, maxProblems + 1}, {"a 1 MB url", long, 1}, {"30 warnings, then an error", warningsFirst, maxProblems + 1}} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, problems := Validate(tt.raw, Options{})
+		runtime.ReadMemStats(&after)
+		if len(problems) != tt.problems || Err(problems) == nil {
+			t.Fatalf("%s: %d problems, refused: %t; want %d and a refusal", tt.name, len(problems), Err(problems) != nil, tt.problems)
+		}
+		for _, p := range problems {
+			if len(p.Path) > maxPath || len(p.Message) > maxMessage {
+				t.Errorf("%s: a problem with a %d-byte path and a %d-byte message", tt.name, len(p.Path), len(p.Message))
+			}
+		}
+		if mib := (after.TotalAlloc - before.TotalAlloc) >> 20; mib > 64 {
+			t.Errorf("%s: validating a %d KB object allocated %d MiB", tt.name, len(tt.raw)>>10, mib)
+		}
 	}
 }
 
