@@ -542,3 +542,35 @@ func TestLargeWrites_LogInPiecesAndPackTheirRecords(t *testing.T) {
 	})
 	storetest.Check(t, s, []ed25519.PublicKey{key.Public().(ed25519.PublicKey)})
 }
+
+// A packed audit record whose bytes were cut is named as corrupt, by the
+// reader of the log and by a prune, not read as something else.
+func TestAuditRecords_CutPackedRecordIsCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hub.db")
+	_, key, _ := ed25519.GenerateKey(nil)
+	s := openStore(t, path, Options{AuditKey: key})
+	objs := make([]store.Object, 300)
+	for i := range objs {
+		objs[i] = storetest.Obj(fmt.Sprintf("indicator--%08x-1111-4111-8111-111111111111", i), "2020-10-01T00:00:00.000Z")
+	}
+	if err := s.Add(context.Background(), "c", store.Author{Org: "fbi"}, objs, &store.Status{ID: "1"}, &audit.Record{Time: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	rewriteFile(t, path, func(tx *bolt.Tx) error {
+		records := tx.Bucket(bucketAudit)
+		k, v := records.Cursor().First()
+		if len(v) == 0 || v[0] != 0 {
+			t.Fatalf("the write's record is not stored packed")
+		}
+		return records.Put(bytes.Clone(k), bytes.Clone(v[:len(v)/2]))
+	})
+	s = openStore(t, path, Options{AuditKey: key})
+	defer s.Close()
+	if err := s.AuditRecords(context.Background(), 0, func(audit.Record) error { return nil }); !errors.Is(err, errCorrupt) {
+		t.Errorf("AuditRecords = %v, want the record named corrupt", err)
+	}
+	if _, err := s.PruneAudit(context.Background(), time.Now()); !errors.Is(err, errCorrupt) {
+		t.Errorf("PruneAudit = %v, want the record named corrupt", err)
+	}
+}
