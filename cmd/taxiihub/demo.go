@@ -43,7 +43,8 @@ func demoCommand() *cobra.Command {
 			if cmd.Flags().Changed("listen") {
 				cfg.Listen = listen
 			}
-			log := newLogger(cmd.ErrOrStderr())
+			log, flush := newLogger(cmd.ErrOrStderr())
+			defer flush()
 			h, err := openHub(cfg, log)
 			if err != nil {
 				return err

@@ -25,12 +25,15 @@ func main() {
 	}
 }
 
-// newLogger logs JSON, or text when w is a terminal.
-func newLogger(w io.Writer) *slog.Logger {
+// newLogger logs text to a terminal, line by line, and JSON elsewhere, its
+// lines at Info held for up to logFlushEvery and written together (see
+// lineBuffer). flush writes out what is held; call it when done logging.
+func newLogger(w io.Writer) (log *slog.Logger, flush func()) {
 	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, nil))
+		return slog.New(slog.NewTextHandler(w, nil)), func() {}
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	lines := newLineBuffer(w)
+	return slog.New(flushOnWarn{slog.NewJSONHandler(lines, nil), lines}), lines.Flush
 }
 
 // run executes the command line args; it returns when the command is done

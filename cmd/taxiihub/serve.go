@@ -42,7 +42,8 @@ func serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log := newLogger(cmd.ErrOrStderr())
+			log, flush := newLogger(cmd.ErrOrStderr())
+			defer flush()
 			return serve(cmd.Context(), configPath, cfg, log)
 		},
 	}
