@@ -3,6 +3,7 @@ package stix
 import (
 	"errors"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,39 @@ func TestSplitID(t *testing.T) {
 	} {
 		if _, err := SplitID(bad); err == nil {
 			t.Errorf("SplitID(%q) accepted", bad)
+		}
+	}
+}
+
+// TestValidUUID_AsTheRFCForm holds validUUID to the RFC 4122 form, written
+// as a regular expression, for a UUID with each byte in turn replaced by
+// the bytes at the edges of the classes it tells apart.
+func TestValidUUID_AsTheRFCForm(t *testing.T) {
+	rfc := regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
+	const uuid = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+	edges := "/09:@AFG`afg-8b\x00\x7f\x80\xff"
+	for i := range len(uuid) + 1 {
+		for _, c := range []byte(edges) {
+			for _, s := range []string{uuid[:i] + string(c) + uuid[min(i+1, len(uuid)):], uuid[:i] + string(c) + uuid[i:]} {
+				if got, want := validUUID(s, '1', '5'), rfc.MatchString(s); got != want {
+					t.Errorf("validUUID(%q) = %v, the RFC form says %v", s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestCanonicalID_AsToLower holds CanonicalID to strings.ToLower for ids
+// with a byte at each place replaced by one at the edges of A-Z and ASCII.
+func TestCanonicalID_AsToLower(t *testing.T) {
+	const id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+	for i := range len(id) {
+		for _, c := range []string{"@", "A", "M", "Z", "[", "a", "z", "\x7f", "\x80", "\xc3\xa9", "\xff"} {
+			for _, s := range []string{id[:i] + c + id[i+1:], id[:i] + c, c + id[:i]} {
+				if got, want := CanonicalID(s), strings.ToLower(s); got != want {
+					t.Errorf("CanonicalID(%q) = %q, strings.ToLower gives %q", s, got, want)
+				}
+			}
 		}
 	}
 }
