@@ -22,9 +22,8 @@ import (
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		st := s.stateOf(c)
-		network := sourceNetwork(clientAddr(c))
 		p, err := st.authn.Authenticate(c.Request(), func(apiKey string) (func(bool), error) {
-			release, wait := s.failures.reserve("key:"+apiKey, network)
+			release, wait := s.failures.reserve("key:"+apiKey, sourceNetwork(clientAddr(c)))
 			if wait > 0 {
 				s.metrics.authRefusals.WithLabelValues("throttled").Inc()
 				e := newError(http.StatusTooManyRequests, "too many failed secrets for this API key or from this network; retry later")
