@@ -2,7 +2,6 @@ package boltstore
 
 import (
 	"errors"
-	"runtime"
 	"slices"
 	"time"
 
@@ -93,13 +92,6 @@ func (s *Store) commitLoop() {
 		case <-s.closing:
 			return
 		}
-		// Let the goroutines that are ready to run (requests about to hand
-		// in their records) run first, then take what they handed in: one
-		// write and one sync for them all. Nothing waits on a clock; with
-		// nothing else ready, Gosched returns at once. At 8 clients of
-		// single-object GETs this took the records per journal sync from
-		// 1.6 to 3.8.
-		runtime.Gosched()
 	drain:
 		for len(batch) < maxBatch {
 			select {
