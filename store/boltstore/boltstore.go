@@ -360,13 +360,24 @@ type collection struct {
 	txid uint64
 }
 
+// openCollection opens collection id's buckets in tx; false if it has none.
 func (s *Store) openCollection(tx *bolt.Tx, id string) (collection, bool) {
+	c, ok := s.openObjects(tx, id)
+	if ok {
+		c.types, c.revised = c.root.Bucket(bucketTypes), c.root.Bucket(bucketRevised)
+	}
+	return c, ok
+}
+
+// openObjects opens what a read by id needs, the objects and the ids index,
+// and leaves types and revised nil: each bucket opened costs a GET a B+tree
+// seek and four allocations.
+func (s *Store) openObjects(tx *bolt.Tx, id string) (collection, bool) {
 	root := tx.Bucket(bucketCollections).Bucket([]byte(id))
 	if root == nil {
 		return collection{}, false
 	}
-	c := collection{root: root, objects: root.Bucket(bucketObjects), types: root.Bucket(bucketTypes),
-		revised: root.Bucket(bucketRevised), filters: s.filtersOf(id), txid: uint64(tx.ID())}
+	c := collection{root: root, objects: root.Bucket(bucketObjects), filters: s.filtersOf(id), txid: uint64(tx.ID())}
 	c.mem = s.memGensOf(id).of(c.currentGen())
 	return c, true
 }

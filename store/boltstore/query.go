@@ -27,8 +27,12 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 	if q.Limit <= 0 {
 		return fmt.Errorf("query limit %d: must be positive", q.Limit)
 	}
+	open := s.openCollection
+	if len(q.IDs) > 0 {
+		open = s.openObjects // byIDs reads neither types nor revised
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
-		c, ok := s.openCollection(tx, collectionID)
+		c, ok := open(tx, collectionID)
 		if !ok {
 			return fn(store.Page{})
 		}
