@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -140,5 +141,34 @@ func TestLogLines_ConcurrentLoggersKeepLinesWhole(t *testing.T) {
 	flush()
 	if _, text := out.snapshot(); len(messages(t, text)) != 1600 {
 		t.Fatalf("%d lines, want 1600", len(messages(t, text)))
+	}
+}
+
+// failing is stderr closed or on a full disk: every write fails.
+type failing struct{ calls int }
+
+func (f *failing) Write([]byte) (int, error) {
+	f.calls++
+	return 0, errors.New("no space left on device")
+}
+
+func TestLogLines_AFailingWriterDropsLinesWithoutHoldingThem(t *testing.T) {
+	out := &failing{}
+	lines := newLineBuffer(out)
+	line := []byte(strings.Repeat("x", 1023) + "\n")
+	for range 1000 { // 1 MiB, within logFlushEvery
+		if _, err := lines.Write(line); err != nil {
+			t.Fatalf("a log line was refused: %v", err) // the request must not fail for its log line
+		}
+	}
+	lines.mu.Lock()
+	held := len(lines.held)
+	lines.mu.Unlock()
+	if held > logBufferSize || out.calls == 0 {
+		t.Fatalf("%d bytes held after %d failed writes", held, out.calls)
+	}
+	lines.Flush()
+	if len(lines.held) != 0 {
+		t.Fatalf("%d bytes still held after a failed flush", len(lines.held))
 	}
 }
