@@ -51,7 +51,7 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now().UTC()
 		defer s.metrics.observe(c, start)
-		if probes[c.Request().URL.Path] {
+		if probes[route(c)] {
 			return next(c)
 		}
 		defer func() { s.logRequest(c, start) }()
@@ -115,7 +115,7 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 		RemoteAddr:      clientAddr(c),
 		UserAgent:       r.UserAgent(),
 		Method:          r.Method,
-		Path:            requestPath(c),
+		Path:            c.Request().URL.Path,
 		APIRoot:         c.Param("root"),
 		Collection:      n.collection,
 		Action:          actionOf(c),
@@ -141,7 +141,7 @@ func (s *Server) newRecord(c echo.Context, start time.Time, status int, reason s
 
 // actionOf classifies a request by its route.
 func actionOf(c echo.Context) string {
-	path, method := c.Path(), c.Request().Method
+	path, method := route(c), c.Request().Method
 	switch {
 	case path == "/taxii2", path == "/.well-known/jwks.json":
 		return audit.ActionDiscovery

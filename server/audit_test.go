@@ -70,6 +70,9 @@ func TestAudit_EveryKindOfRequestIsRecorded(t *testing.T) {
 	check(5, "read", 404, "google")
 	check(6, "read", 401, "")
 	check(7, "audit", 403, "fbi")
+	if r[0].Path != "/taxii2/" || r[7].Path != "/admin/audit" {
+		t.Errorf("recorded paths %q, %q; want them as sent, /taxii2/ and /admin/audit", r[0].Path, r[7].Path)
+	}
 	if len(r[1].Stored) != 1 || len(r[1].Unchanged) != 1 || len(r[1].Refused) != 1 || r[1].Stored[0].ID != ind1 || r[1].Collection != indicatorsID {
 		t.Errorf("write record = %+v", r[1])
 	}

@@ -68,7 +68,7 @@ func newMetrics(st store.Store) *metrics {
 // picks the method, and each new value would be a series kept forever),
 // the status the hub chose.
 func (m *metrics) observe(c echo.Context, start time.Time) {
-	key := seriesKey{route: c.Path(), method: methodLabel(c.Request().Method), status: c.Response().Status}
+	key := seriesKey{route: route(c), method: methodLabel(c.Request().Method), status: c.Response().Status}
 	if key.route == "" {
 		key.route = "unmatched"
 	}

@@ -122,7 +122,7 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 		slog.String("request_id", requestID(c)),
 		// The method and the path are the client's: bounded as in the audit log.
 		slog.String("method", audit.Truncate(c.Request().Method, audit.MaxMethod)),
-		slog.String("path", audit.Truncate(requestPath(c), audit.MaxField)),
+		slog.String("path", audit.Truncate(c.Request().URL.Path, audit.MaxField)),
 		slog.String("org", principal(c).Org),
 		slog.Int("status", c.Response().Status),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
@@ -130,43 +130,44 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 	h.Handle(ctx, r)
 }
 
-// requestKey holds a request's *request in its echo context.
-const requestKey = "taxiihub.request"
-
 // request is what the middleware learns about a request, for the handlers,
-// the audit record and the log line. One value per request, not one
-// context entry per fact: each entry costs a lock and an allocation.
+// the audit record and the log line.
 type request struct {
-	path            string         // as the client sent it (keepPath)
-	state           *state         // the configuration in force (pinState)
+	state           *state         // the configuration in force (withRequest)
 	clientRequestID string         // the client's X-Request-Id (requestIDs)
 	client          string         // the client's address (clientAddress)
 	principal       auth.Principal // the caller (authenticate)
 	audit           requestAudit
 }
 
-// requestOf is c's request, made on first use (by keepPath, which runs
-// before routing).
-func requestOf(c echo.Context) *request {
-	r, _ := c.Get(requestKey).(*request)
-	if r == nil {
-		r = &request{path: c.Request().URL.Path}
-		c.Set(requestKey, r)
-	}
-	return r
+// hubContext is a request's echo context with its request beside it: one
+// allocation, and a type assertion to reach it (echo's own store is a map
+// behind a lock, taken once per fact).
+type hubContext struct {
+	echo.Context
+	request
 }
 
-// keepPath remembers the path as the client sent it, before routing drops
-// its trailing slash.
-func keepPath(next echo.HandlerFunc) echo.HandlerFunc {
+// requestOf is c's request. Every route's chain starts with withRequest,
+// so c is a *hubContext.
+func requestOf(c echo.Context) *request { return &c.(*hubContext).request }
+
+// withRequest starts a request: it gives it its hubContext, pins the
+// configuration in force (a reload while the request runs does not change
+// what it sees), and answers any error the chain returns, as a TAXII error
+// resource.
+func (s *Server) withRequest(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		requestOf(c)
-		return next(c)
+		hc := &hubContext{Context: c, request: request{state: s.state.Load()}}
+		if err := next(hc); err != nil {
+			s.handleError(err, hc)
+		}
+		return nil
 	}
 }
 
-// requestPath is the path as the client sent it.
-func requestPath(c echo.Context) string { return requestOf(c).path }
+// route is the route c matched, without a trailing slash ("" if none).
+func route(c echo.Context) string { return strings.TrimSuffix(c.Path(), "/") }
 
 // requireRole answers 403 unless the principal holds role.
 func requireRole(role string) echo.MiddlewareFunc {

@@ -99,6 +99,29 @@ func TestRoutes_WithAndWithoutTrailingSlashNoRedirect(t *testing.T) {
 	}
 }
 
+func TestRoutes_AnEmptySegmentIsNoResource(t *testing.T) {
+	h := newHub(t)
+	h.do(http.MethodPost, objectsPath, envelopeOf(indicator(ind1, v1)))
+	for _, tt := range []struct{ method, path string }{
+		{http.MethodGet, "//"},
+		{http.MethodGet, root + "/"},
+		{http.MethodGet, root + "collections//"},
+		{http.MethodGet, objectsPath + "/"},
+		{http.MethodGet, objectsPath + "/versions"},
+		{http.MethodDelete, objectsPath + "/"},
+		{http.MethodPost, root + "collections//objects/"},
+	} {
+		res := h.do(tt.method, tt.path, nil)
+		errorBody(t, res, http.StatusNotFound)
+		if want := "no TAXII resource at " + tt.path; !strings.Contains(string(res.body), want) {
+			t.Errorf("%s %s = %s; want %q", tt.method, tt.path, res.body, want)
+		}
+	}
+	if res := h.get(objectsPath + ind1 + "/"); res.status != http.StatusOK {
+		t.Errorf("the object is gone: %d %s", res.status, res.body)
+	}
+}
+
 func TestErrors_AreTAXIIErrorResources(t *testing.T) {
 	h := newHub(t)
 	tests := []struct {

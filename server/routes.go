@@ -3,41 +3,60 @@ package server
 import (
 	"net/http"
 	"net/http/pprof"
+	"slices"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/taxiihub/taxiihub/config"
 )
 
 // routes lists every route the hub serves. Paths are matched with or without
 // their trailing slash, never redirected (a redirect turns a POST into a GET
-// in many clients and drops credentials in others).
+// in many clients and drops credentials in others) nor rewritten (the audit
+// log and the request line show the path as the client sent it).
 func (s *Server) routes() {
 	e := s.echo
-	e.Pre(keepPath, middleware.RemoveTrailingSlash())
-	e.Use(requestIDs, s.pinState, s.clientAddress, s.auditRequests, s.recoverPanics)
+	e.Use(s.withRequest, requestIDs, s.clientAddress, s.auditRequests, s.recoverPanics)
+	add := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		m = append([]echo.MiddlewareFunc{wholeSegments}, m...)
+		e.Add(method, path, h, m...)
+		e.Add(method, path+"/", h, m...)
+	}
 
 	taxii := []echo.MiddlewareFunc{s.authenticate, s.negotiate}
-	e.GET("/taxii2", s.getDiscovery, taxii...)
-	e.GET("/:root", s.getAPIRoot, taxii...)
-	e.GET("/:root/status/:status", s.getStatus, taxii...)
-	e.GET("/:root/collections", s.getCollections, taxii...)
-	e.GET("/:root/collections/:collection", s.getCollection, taxii...)
-	e.GET("/:root/collections/:collection/manifest", s.getManifest, taxii...)
-	e.GET("/:root/collections/:collection/objects", s.getObjects, taxii...)
-	e.POST("/:root/collections/:collection/objects", s.postObjects, taxii...)
-	e.GET("/:root/collections/:collection/objects/:object", s.getObject, taxii...)
-	e.DELETE("/:root/collections/:collection/objects/:object", s.deleteObject, taxii...)
-	e.GET("/:root/collections/:collection/objects/:object/versions", s.getVersions, taxii...)
+	add(http.MethodGet, "/taxii2", s.getDiscovery, taxii...)
+	add(http.MethodGet, "/:root", s.getAPIRoot, taxii...)
+	add(http.MethodGet, "/:root/status/:status", s.getStatus, taxii...)
+	add(http.MethodGet, "/:root/collections", s.getCollections, taxii...)
+	add(http.MethodGet, "/:root/collections/:collection", s.getCollection, taxii...)
+	add(http.MethodGet, "/:root/collections/:collection/manifest", s.getManifest, taxii...)
+	add(http.MethodGet, "/:root/collections/:collection/objects", s.getObjects, taxii...)
+	add(http.MethodPost, "/:root/collections/:collection/objects", s.postObjects, taxii...)
+	add(http.MethodGet, "/:root/collections/:collection/objects/:object", s.getObject, taxii...)
+	add(http.MethodDelete, "/:root/collections/:collection/objects/:object", s.deleteObject, taxii...)
+	add(http.MethodGet, "/:root/collections/:collection/objects/:object/versions", s.getVersions, taxii...)
 
-	e.GET("/.well-known/jwks.json", s.getJWKS)
-	e.GET("/healthz", s.getHealth)
-	e.GET("/readyz", s.getReady)
-	e.GET("/metrics", s.getMetrics, s.requireMetricsAccess)
-	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), s.authenticate, requireRole(config.RoleAdmin))
-	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), s.authenticate, requireRole(config.RoleAdmin))
+	add(http.MethodGet, "/.well-known/jwks.json", s.getJWKS)
+	add(http.MethodGet, "/healthz", s.getHealth)
+	add(http.MethodGet, "/readyz", s.getReady)
+	add(http.MethodGet, "/metrics", s.getMetrics, s.requireMetricsAccess)
+	admin := func(role string) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{s.authenticate, requireRole(role)}
+	}
+	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), admin(config.RoleAdmin)...)
+	add(http.MethodGet, "/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), admin(config.RoleAdmin)...)
 
-	e.GET("/admin/backup", s.getBackup, s.authenticate, requireRole(config.RoleAdmin))
-	e.GET("/admin/audit", s.getAudit, s.authenticate, requireRole(config.RoleAudit))
-	e.GET("/admin/audit/verify", s.verifyAudit, s.authenticate, requireRole(config.RoleAudit))
+	add(http.MethodGet, "/admin/backup", s.getBackup, admin(config.RoleAdmin)...)
+	add(http.MethodGet, "/admin/audit", s.getAudit, admin(config.RoleAudit)...)
+	add(http.MethodGet, "/admin/audit/verify", s.verifyAudit, admin(config.RoleAudit)...)
+}
+
+// wholeSegments answers 404, as for a path no route matches, when a route's
+// parameter matched an empty segment ("/election2020/collections//").
+func wholeSegments(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if slices.Contains(c.ParamValues(), "") {
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
 }

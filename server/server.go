@@ -82,7 +82,6 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.Reload(cfg, opts.Authenticator, opts.Policy)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
-	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s, nil
 }
@@ -99,22 +98,8 @@ func (s *Server) Reload(cfg *config.Config, authn auth.Authenticator, policy aut
 	s.state.Store(&state{cfg: cfg, authn: authn, policy: policy, proxies: cfg.Proxies()})
 }
 
-// pinState takes the request's one snapshot of the configuration in force:
-// a reload while it runs does not change what it sees.
-func (s *Server) pinState(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		requestOf(c).state = s.state.Load()
-		return next(c)
-	}
-}
-
 // stateOf is the configuration the request runs under.
-func (s *Server) stateOf(c echo.Context) *state {
-	if st := requestOf(c).state; st != nil {
-		return st
-	}
-	return s.state.Load()
-}
+func (s *Server) stateOf(c echo.Context) *state { return requestOf(c).state }
 
 // config is the configuration the request runs under.
 func (s *Server) config(c echo.Context) *config.Config { return s.stateOf(c).cfg }
