@@ -162,6 +162,9 @@ func generationName(g uint64) []byte {
 
 // currentGen is the number of the generation new entries go to.
 func (c collection) currentGen() uint64 {
+	if c.mem != nil {
+		return c.mem.g // found by that number when c was opened
+	}
 	if v := c.root.Get(keyIDGen); len(v) == 8 {
 		return binary.BigEndian.Uint64(v)
 	}
