@@ -10,10 +10,10 @@ package synth
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -60,7 +60,8 @@ func Envelope(first, count int) []byte { return envelope(first, count, Indicator
 
 // envelope is a TAXII envelope of the objects object(first) on.
 func envelope(first, count int, object func(int) []byte) []byte {
-	b := []byte(`{"objects":[`)
+	b := make([]byte, 0, count*1536)
+	b = append(b, `{"objects":[`...)
 	for i := range count {
 		if i > 0 {
 			b = append(b, ',')
@@ -78,10 +79,18 @@ func RealisticID(n int) string {
 
 // uuidFrom is a UUIDv4 made deterministic from a label and n.
 func uuidFrom(label string, n int) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", label, n))
+	var in [64]byte
+	sum := sha256.Sum256(strconv.AppendInt(append(append(in[:0], label...), '/'), int64(n), 10))
 	b := sum[:16]
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	hex.Encode(out[9:13], b[4:6])
+	hex.Encode(out[14:18], b[6:8])
+	hex.Encode(out[19:23], b[8:10])
+	hex.Encode(out[24:36], b[10:16])
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return string(out[:])
 }
 
 // realisticType is the type of the n-th realistic object: mostly
@@ -117,37 +126,115 @@ var (
 // FBI (so one FBI token may post them all): indicators with descriptions,
 // labels, markings, external references and kill-chain phases, and some
 // malware, relationships, sightings and identities.
+//
+// It is written with appends, not fmt: taxiiload makes every object make
+// bench posts, on the cores the hub is measured on. Every string it quotes
+// is plain (letters, digits, punctuation), so quoting is adding quotes.
 func Realistic(n int) []byte {
-	t := base.Add(time.Duration(n) * time.Second).Format("2006-01-02T15:04:05.000Z")
-	id := RealisticID(n)
-	var description strings.Builder
-	for i := range 1 + n%7 { // the size varies with n
-		description.WriteString(sentences[(n+i)%len(sentences)] + " ")
-	}
-	desc := strings.TrimSpace(description.String())
-	common := fmt.Sprintf(`"spec_version":"2.1","id":%q,"created_by_ref":"identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f","created":%q,"modified":%q,`, id, t, t)
-	marking := `"object_marking_refs":["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]`
+	var tb [24]byte
+	t := string(base.Add(time.Duration(n)*time.Second).AppendFormat(tb[:0], "2006-01-02T15:04:05.000Z"))
+	typ := realisticType(n)
+	b := make([]byte, 0, 1536)
+	b = append(b, `{"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `","spec_version":"2.1","id":`...)
+	b = quoted(b, typ+"--"+uuidFrom("object", n))
+	b = append(b, `,"created_by_ref":"identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f","created":`...)
+	b = quoted(b, t)
+	b = append(b, `,"modified":`...)
+	b = quoted(b, t)
+	b = append(b, ',')
 	// Relationships and sightings point at the indicator before them.
 	target := n - n%20
-	switch realisticType(n) {
+	switch typ {
 	case "malware":
-		return fmt.Appendf(nil, `{"type":"malware",%s"name":"Influence toolkit %d","description":%q,"malware_types":["bot","spyware"],"is_family":true,"aliases":["ballot-%d"],"kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":%q}],"labels":["election-2020"],%s}`,
-			common, n, desc, n%97, phases[n%len(phases)], marking)
+		b = append(b, `"name":"Influence toolkit `...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, `","description":`...)
+		b = appendDescription(b, n)
+		b = append(b, `,"malware_types":["bot","spyware"],"is_family":true,"aliases":["ballot-`...)
+		b = strconv.AppendInt(b, int64(n%97), 10)
+		b = append(b, `"],"kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":`...)
+		b = quoted(b, phases[n%len(phases)])
+		b = append(b, `}],"labels":["election-2020"],`...)
 	case "relationship":
-		return fmt.Appendf(nil, `{"type":"relationship",%s"relationship_type":"indicates","description":%q,"source_ref":%q,"target_ref":%q,%s}`,
-			common, desc, RealisticID(target), RealisticID(target+7), marking)
+		b = append(b, `"relationship_type":"indicates","description":`...)
+		b = appendDescription(b, n)
+		b = append(b, `,"source_ref":`...)
+		b = quoted(b, RealisticID(target))
+		b = append(b, `,"target_ref":`...)
+		b = quoted(b, RealisticID(target+7))
+		b = append(b, ',')
 	case "sighting":
-		return fmt.Appendf(nil, `{"type":"sighting",%s"description":%q,"sighting_of_ref":%q,"where_sighted_refs":["identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f"],"count":%d,"first_seen":%q,"last_seen":%q,%s}`,
-			common, desc, RealisticID(target), 1+n%50, t, t, marking)
+		b = append(b, `"description":`...)
+		b = appendDescription(b, n)
+		b = append(b, `,"sighting_of_ref":`...)
+		b = quoted(b, RealisticID(target))
+		b = append(b, `,"where_sighted_refs":["identity--8c1d7c6a-6a5b-4b3c-9e2f-1a2b3c4d5e6f"],"count":`...)
+		b = strconv.AppendInt(b, int64(1+n%50), 10)
+		b = append(b, `,"first_seen":`...)
+		b = quoted(b, t)
+		b = append(b, `,"last_seen":`...)
+		b = quoted(b, t)
+		b = append(b, ',')
 	case "identity":
-		return fmt.Appendf(nil, `{"type":"identity",%s"name":"Field office %d","description":%q,"identity_class":"organization","sectors":["government-national"],"contact_information":"soc-%d@fbi.example",%s}`,
-			common, n, desc, n%100, marking)
+		b = append(b, `"name":"Field office `...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, `","description":`...)
+		b = appendDescription(b, n)
+		b = append(b, `,"identity_class":"organization","sectors":["government-national"],"contact_information":"soc-`...)
+		b = strconv.AppendInt(b, int64(n%100), 10)
+		b = append(b, `@fbi.example",`...)
+	default:
+		b = append(b, `"name":"Influence operation infrastructure `...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, `","description":`...)
+		b = appendDescription(b, n)
+		b = append(b, `,"indicator_types":["malicious-activity","attribution"],"pattern":"[domain-name:value = 'vote-info-`...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, `.example'] OR [url:value = 'https://polls-`...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, `.example/closed-today']","pattern_type":"stix","valid_from":`...)
+		b = quoted(b, t)
+		b = append(b, `,"kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":`...)
+		b = quoted(b, phases[n%len(phases)])
+		b = append(b, `}],"labels":["election-2020","influence-operation"],"confidence":`...)
+		b = strconv.AppendInt(b, int64(40+n%60), 10)
+		b = append(b, `,"external_references":[{"source_name":"fbi-case","external_id":"EL-`...)
+		b = appendCase(b, n)
+		b = append(b, `","url":"https://cases.fbi.example/EL-`...)
+		b = appendCase(b, n)
+		b = append(b, `"}],`...)
 	}
-	return fmt.Appendf(nil, `{"type":"indicator",%s"name":"Influence operation infrastructure %d","description":%q,`+
-		`"indicator_types":["malicious-activity","attribution"],"pattern":"[domain-name:value = 'vote-info-%d.example'] OR [url:value = 'https://polls-%d.example/closed-today']","pattern_type":"stix","valid_from":%q,`+
-		`"kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":%q}],"labels":["election-2020","influence-operation"],"confidence":%d,`+
-		`"external_references":[{"source_name":"fbi-case","external_id":"EL-%06d","url":"https://cases.fbi.example/EL-%06d"}],%s}`,
-		common, n, desc, n, n, t, phases[n%len(phases)], 40+n%60, n, n, marking)
+	return append(b, `"object_marking_refs":["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]}`...)
+}
+
+// quoted appends s as a JSON string; s needs no escaping.
+func quoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendDescription appends the n-th object's description as a JSON
+// string: 1 to 7 sentences, so that the size varies with n.
+func appendDescription(b []byte, n int) []byte {
+	b = append(b, '"')
+	for i := range 1 + n%7 {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, sentences[(n+i)%len(sentences)]...)
+	}
+	return append(b, '"')
+}
+
+// appendCase appends n as a case number: at least six digits.
+func appendCase(b []byte, n int) []byte {
+	for d := 100000; d > 1 && n < d; d /= 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, int64(n), 10)
 }
 
 // RealisticEnvelope is a TAXII envelope of the realistic objects
