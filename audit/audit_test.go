@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +191,29 @@ func TestSeal_ReturnsTheRecordAsKept(t *testing.T) {
 		var back Record
 		if err := json.Unmarshal(raw, &back); err != nil || !back.Sealed() || back.Hash != r.Hash || back.Seq != 7 {
 			t.Fatalf("the kept JSON does not verify: %v %+v", err, back)
+		}
+	}
+}
+
+// The buffer a record is encoded into is sized from the record: the
+// encoding and its hash fit, for every field set to its longest number and
+// for a write's thousand versions.
+func TestEncodedSize_HoldsTheSealedRecord(t *testing.T) {
+	at := time.Date(2026, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	every := Record{Time: at, RequestID: "r", ClientRequestID: "c", Org: "o", Subject: "s", TokenID: "t", AuthMethod: "a", RemoteAddr: "192.0.2.1",
+		UserAgent: "u", Method: "GET", Path: "/p/", APIRoot: "x", Collection: "y", Action: ActionRead, Status: math.MinInt, Reason: "why",
+		Claimed: "k", ClaimedOrg: "z", Returned: math.MinInt, AddedFirst: &at, AddedLast: &at, Omitted: math.MinInt}
+	write := Record{Time: at, RequestID: "r", AuthMethod: "jwt", RemoteAddr: "192.0.2.1", Method: "POST", Path: "/p/", Action: ActionWrite, Status: 202}
+	for i := range 1000 {
+		v := ObjectVersion{ID: fmt.Sprintf("indicator--%08d-1c1e-4c1e-8c1e-1c1e1c1e1c1e", i), Version: "2026-11-30T07:00:00.123Z"}
+		write.Stored = append(write.Stored, v)
+		write.Refused = append(write.Refused, ObjectVersion{ID: v.ID})
+	}
+	for _, r := range []Record{every, write} {
+		r.Seq, r.Prev = math.MaxUint64, Genesis // as Seal sets them before encoding
+		size := r.encodedSize()
+		if raw := r.Seal(r.Seq, r.Prev); len(raw) > size {
+			t.Errorf("%s record: %d bytes sealed, %d estimated", r.Method, len(raw), size)
 		}
 	}
 }
