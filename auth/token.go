@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -173,7 +172,7 @@ func tokenHeader(raw string) (kid string, err error) {
 // lives as long as the Authority, so a reload (a new revocation, say)
 // starts it afresh.
 func (a *Authority) verifyToken(raw string) (Principal, error) {
-	sum := sha256.Sum256([]byte("jwt\x00" + raw))
+	sum := credentialSum("jwt\x00", raw)
 	if p, ok := a.remembered(sum); ok {
 		return p, nil
 	}
