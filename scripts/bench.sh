@@ -46,6 +46,13 @@ say() { echo "-- $*" >&2; }
 say "building into $work"
 go build -o "$work/taxiihub" ./cmd/taxiihub
 go build -o "$work/taxiiload" ./cmd/taxiiload
+go test -c -o "$work/audit.test" ./audit
+
+# speed prints how fast the machine is now: BenchmarkSeal's ns per record
+# (encoding and hashing an audit record, one core, the hub idle). On a
+# shared VM the same code's CPU per operation swings by up to 2x within an
+# hour, and this swings with it: compare runs only at similar speeds.
+speed() { "$work/audit.test" -test.run '^$' -test.bench '^BenchmarkSeal$' -test.benchtime 300000x | awk '/^BenchmarkSeal/ {print $3}'; }
 
 cat >"$work/hub.yaml" <<EOF
 listen: 127.0.0.1:$port
@@ -151,6 +158,7 @@ sample_heap &
 sampler_pid=$!
 
 # Ingest in RUNS slices of the collection; each slice's rate is one sample.
+speed_start=$(speed)
 say "ingesting $objects objects, $clients clients, envelopes of 1000"
 slice=$((objects / runs))
 posted=0
@@ -185,8 +193,10 @@ get_runs() {
 		echo "$(echo "$report" | field requests_per_second) $(echo "$report" | field p99_ms) $(per_op "$c0" "$(echo "$report" | field requests)")" >>"$2"
 	done
 }
+speed_gets=$(speed)
 get_runs "$clients" "$work/get"
 get_runs 8 "$work/get8"
+speed_end=$(speed)
 
 say "filters: match[id] and match[type] on the big and the small collection"
 # filter_p50 prints the p50 of passes over collection $1 with filter $2, each
@@ -294,3 +304,4 @@ echo "Not a target: hub CPU per polled object: $poll_cpu us"
 each() { awk '{printf "%s%.0f", sep, $1; for (i = 2; i <= NF; i++) printf " %s", $i; sep = " | "} END {print ""}' "$1"; }
 echo "Each ingest slice (objects/s, hub us each): $(each "$work/ingest")"
 echo "Each GET run, 8 clients (requests/s, p99 ms, hub us each): $(each "$work/get8")"
+echo "Machine speed (BenchmarkSeal ns per record, lower is faster): before the ingest $speed_start, before the GETs $speed_gets, after them $speed_end"
