@@ -12,7 +12,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"github.com/labstack/echo/v4"
-	"github.com/taxiihub/taxiihub/audit"
 	"github.com/taxiihub/taxiihub/store"
 	"strings"
 	"unicode"
@@ -94,8 +93,7 @@ func (s *Server) toAPIError(err error, c echo.Context) *apiError {
 		}
 		return e
 	}
-	s.log.Error("request failed", "err", err, "method", audit.Truncate(c.Request().Method, audit.MaxMethod),
-		"path", audit.Truncate(c.Request().URL.Path, audit.MaxField), "request_id", requestID(c))
+	s.log.Error("request failed", "err", err, "method", loggedMethod(c), "path", loggedPath(c), "request_id", requestID(c))
 	return errInternal()
 }
 
@@ -112,7 +110,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 					panic(r)
 				}
 				s.log.Error("panic in handler", slog.Any("panic", r), "stack", string(debug.Stack()),
-					"path", audit.Truncate(c.Request().URL.Path, audit.MaxField), "request_id", requestID(c))
+					"method", loggedMethod(c), "path", loggedPath(c), "request_id", requestID(c))
 				err = errInternal()
 			}
 		}()

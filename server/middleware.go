@@ -120,9 +120,8 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 	r.AddAttrs(
 		slog.String("request_id", requestID(c)),
-		// The method and the path are the client's: bounded as in the audit log.
-		slog.String("method", audit.Truncate(c.Request().Method, audit.MaxMethod)),
-		slog.String("path", audit.Truncate(c.Request().URL.Path, audit.MaxField)),
+		slog.String("method", loggedMethod(c)),
+		slog.String("path", loggedPath(c)),
 		slog.String("org", principal(c).Org),
 		slog.Int("status", c.Response().Status),
 		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
@@ -165,6 +164,11 @@ func (s *Server) withRequest(next echo.HandlerFunc) echo.HandlerFunc {
 		return nil
 	}
 }
+
+// loggedMethod and loggedPath are the request's method and path as log
+// lines show them: the client's, bounded as in the audit log.
+func loggedMethod(c echo.Context) string { return audit.Truncate(c.Request().Method, audit.MaxMethod) }
+func loggedPath(c echo.Context) string   { return audit.Truncate(c.Request().URL.Path, audit.MaxField) }
 
 // route is the route c matched, without a trailing slash ("" if none).
 func route(c echo.Context) string { return strings.TrimSuffix(c.Path(), "/") }

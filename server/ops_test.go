@@ -163,20 +163,25 @@ func TestMetrics_MadeUpMethodsShareOneLabel(t *testing.T) {
 }
 
 // The log line bounds what the client chose, as the audit record does: a
-// method of 2,000 letters is logged as its first few.
-func TestLogLine_BoundsTheMethod(t *testing.T) {
+// method of 2,000 letters is logged as its first few, a path of 20,000
+// bytes as its start, marked cut.
+func TestLogLine_BoundsTheMethodAndPath(t *testing.T) {
 	var log logLines
 	h := newHub(t, withTokens(newOrgKeys(t)), withLog(&log))
-	method := strings.Repeat("M", 2000)
-	if res := h.do(method, objectsPath, nil); res.status != http.StatusMethodNotAllowed {
+	method, path := strings.Repeat("M", 2000), objectsPath+strings.Repeat("p", 20000)+"/"
+	if res := h.do(method, path, nil); res.status != http.StatusMethodNotAllowed {
 		t.Fatalf("%d-letter method = %d", len(method), res.status)
 	}
-	var line struct{ Method string }
+	var line struct{ Method, Path string }
 	if err := json.Unmarshal([]byte(log.waitFor(t, `"msg":"request"`)), &line); err != nil {
 		t.Fatal(err)
 	}
 	if line.Method == "" || len(line.Method) > audit.MaxMethod {
 		t.Fatalf("logged method of %d bytes; want 1 to %d", len(line.Method), audit.MaxMethod)
+	}
+	kept, cut := strings.CutSuffix(line.Path, "…")
+	if !cut || !strings.HasPrefix(path, kept) || len(line.Path) > audit.MaxField || len(kept) < len(objectsPath) {
+		t.Fatalf("logged path of %d bytes; want the start of the %d sent, marked cut, at most %d", len(line.Path), len(path), audit.MaxField)
 	}
 }
 
