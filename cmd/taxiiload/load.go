@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,8 +66,12 @@ func (r report) print(w io.Writer, asJSON bool) error {
 
 // run state shared by the clients.
 type loader struct {
-	o         *options
-	client    *http.Client
+	o   *options
+	hub *url.URL
+	// The headers of every request, and of those with a body: made once,
+	// shared, and only read by the requests' writers.
+	header, bodyHeader http.Header
+
 	requests  atomic.Int64
 	errors    atomic.Int64
 	objects   atomic.Int64
@@ -81,20 +86,24 @@ type loader struct {
 }
 
 func (o *options) load(ctx context.Context) (report, error) {
-	l := &loader{o: o, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}}
-	if err := l.warmUp(ctx); err != nil {
-		return report{}, err
-	}
+	l := newLoader(o)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	links := make([]*link, o.concurrency)
+	for c := range links {
+		links[c] = newLink(ctx, l.hub)
+		defer links[c].close()
+	}
+	if err := l.warmUp(links); err != nil {
+		return report{}, err
+	}
 	if o.mode != "ingest" && o.requests == 0 {
-		ctx, cancel = context.WithTimeout(ctx, o.duration)
-		defer cancel()
+		defer time.AfterFunc(o.duration, cancel).Stop()
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
-	for c := range o.concurrency {
-		wg.Go(func() { l.runClient(ctx, c) })
+	for c, k := range links {
+		wg.Go(func() { l.runClient(k, c) })
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -118,28 +127,33 @@ func (o *options) load(ctx context.Context) (report, error) {
 	return r, nil
 }
 
+func newLoader(o *options) *loader {
+	hub, _ := url.Parse(o.baseURL) // parseArgs checked it
+	l := &loader{o: o, hub: hub, header: http.Header{"Accept": {"application/taxii+json;version=2.1"}}}
+	switch {
+	case o.token != "":
+		l.header.Set("Authorization", "Bearer "+o.token)
+	case o.user != "":
+		l.header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(o.user+":"+o.pass)))
+	}
+	l.bodyHeader = l.header.Clone()
+	l.bodyHeader.Set("Content-Type", "application/taxii+json;version=2.1")
+	return l
+}
+
 // warmUp opens each client's connection with a GET of the collection
 // before the clock starts, so that the first request measured is not also
 // a connection's first; it fails if the collection cannot be read.
-func (l *loader) warmUp(ctx context.Context) error {
-	errs := make([]error, l.o.concurrency)
+func (l *loader) warmUp(links []*link) error {
+	errs := make([]error, len(links))
 	var wg sync.WaitGroup
-	for c := range l.o.concurrency {
+	for c, k := range links {
 		wg.Go(func() {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.collectionURL(), nil)
-			if err != nil {
-				errs[c] = err
-				return
-			}
-			l.authorize(req)
-			res, err := l.client.Do(req)
-			if err != nil {
-				errs[c] = err
-				return
-			}
-			data, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
+			res, data, err := k.roundTrip(l.request(http.MethodGet, l.collectionURL(), nil))
+			switch {
+			case err != nil:
+				errs[c] = fmt.Errorf("GET %s: %w", l.collectionURL(), err)
+			case res.StatusCode != http.StatusOK:
 				errs[c] = fmt.Errorf("GET %s: %s %.200s", l.collectionURL(), res.Status, data)
 			}
 		})
@@ -148,15 +162,16 @@ func (l *loader) warmUp(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// authorize adds the run's credentials to req.
-func (l *loader) authorize(req *http.Request) {
-	req.Header.Set("Accept", "application/taxii+json;version=2.1")
-	switch {
-	case l.o.token != "":
-		req.Header.Set("Authorization", "Bearer "+l.o.token)
-	case l.o.user != "":
-		req.SetBasicAuth(l.o.user, l.o.pass)
+// request is a request to the hub with the run's headers and credentials.
+func (l *loader) request(method, u string, body []byte) *http.Request {
+	req := &http.Request{Method: method, Header: l.header, Host: l.hub.Host}
+	req.URL, _ = url.Parse(u) // the hub's URL, checked, with paths of our own
+	if body != nil {
+		req.Header = l.bodyHeader
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
+	return req
 }
 
 // median of ds in milliseconds; 0 when there are none.
@@ -169,7 +184,7 @@ func median(ds []time.Duration) float64 {
 }
 
 // runClient is one client's loop.
-func (l *loader) runClient(ctx context.Context, n int) {
+func (l *loader) runClient(k *link, n int) {
 	rnd := rand.New(rand.NewPCG(uint64(n), 2020))
 	mode := l.o.mode
 	if mode == "mixed" {
@@ -178,24 +193,24 @@ func (l *loader) runClient(ctx context.Context, n int) {
 			mode = "ingest"
 		}
 	}
-	for i := 0; ctx.Err() == nil; i++ {
+	for i := 0; k.ctx.Err() == nil; i++ {
 		switch {
 		case mode == "ingest":
 			first := int(l.nextBatch.Add(int64(l.o.batch))) - l.o.batch
 			if first >= l.o.objects {
 				return
 			}
-			l.post(ctx, l.o.first+first, min(l.o.batch, l.o.objects-first))
+			l.post(k, l.o.first+first, min(l.o.batch, l.o.objects-first))
 		case mode == "poll" || mode == "read" && i%2 == 0:
 			if l.o.requests > 0 && i >= l.o.requests {
 				return
 			}
-			l.pass(ctx)
+			l.pass(k)
 		default:
 			if l.o.requests > 0 && i >= l.o.requests {
 				return
 			}
-			l.get(ctx, rnd.IntN(l.o.objects))
+			l.get(k, rnd.IntN(l.o.objects))
 		}
 	}
 }
@@ -206,31 +221,19 @@ func (l *loader) collectionURL() string {
 
 // do sends one request and records its latency; it returns the body of a
 // response with status want, and the latency.
-func (l *loader) do(ctx context.Context, method, u string, body []byte, want int) ([]byte, time.Duration, bool) {
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-	if err != nil {
-		l.fail(err.Error())
-		return nil, 0, false
-	}
-	l.authorize(req)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/taxii+json;version=2.1")
-	}
+// The body returned is k's buffer, valid until k's next request.
+func (l *loader) do(k *link, method, u string, body []byte, want int) ([]byte, time.Duration, bool) {
 	start := time.Now()
-	res, err := l.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			l.fail(err.Error())
-		}
-		return nil, 0, false
-	}
-	data, err := io.ReadAll(res.Body)
-	res.Body.Close()
+	res, data, err := k.roundTrip(l.request(method, u, body))
 	took := time.Since(start)
-	if err != nil || res.StatusCode != want {
-		if ctx.Err() == nil {
-			l.fail(fmt.Sprintf("%s %s: %s %.200s", method, u, res.Status, data))
-		}
+	switch {
+	case k.ctx.Err() != nil:
+		return nil, 0, false
+	case err != nil:
+		l.fail(fmt.Sprintf("%s %s: %v", method, u, err))
+		return nil, 0, false
+	case res.StatusCode != want:
+		l.fail(fmt.Sprintf("%s %s: %s %.200s", method, u, res.Status, data))
 		return nil, 0, false
 	}
 	l.requests.Add(1)
@@ -249,12 +252,12 @@ func (l *loader) fail(msg string) {
 	l.mu.Unlock()
 }
 
-func (l *loader) post(ctx context.Context, first, count int) {
+func (l *loader) post(k *link, first, count int) {
 	envelope := synth.Envelope(first, count)
 	if l.o.realistic {
 		envelope = synth.RealisticEnvelope(first, count)
 	}
-	body, _, ok := l.do(ctx, http.MethodPost, l.collectionURL()+"objects/", envelope, http.StatusAccepted)
+	body, _, ok := l.do(k, http.MethodPost, l.collectionURL()+"objects/", envelope, http.StatusAccepted)
 	if !ok {
 		return
 	}
@@ -267,14 +270,14 @@ func (l *loader) post(ctx context.Context, first, count int) {
 }
 
 // pass follows next through the whole collection (or what -query selects).
-func (l *loader) pass(ctx context.Context) {
+func (l *loader) pass(k *link) {
 	u := l.collectionURL() + "objects/?limit=" + fmt.Sprint(l.o.page)
 	if l.o.query != "" {
 		u += "&" + l.o.query
 	}
 	var firstTook, lastFullTook time.Duration
-	for page := 0; ctx.Err() == nil; page++ {
-		body, took, ok := l.do(ctx, http.MethodGet, u, nil, http.StatusOK)
+	for page := 0; k.ctx.Err() == nil; page++ {
+		body, took, ok := l.do(k, http.MethodGet, u, nil, http.StatusOK)
 		if !ok {
 			return
 		}
@@ -360,12 +363,12 @@ func readPage(body []byte) (page, error) {
 	return p, nil
 }
 
-func (l *loader) get(ctx context.Context, n int) {
+func (l *loader) get(k *link, n int) {
 	id := synth.ID(n)
 	if l.o.realistic {
 		id = synth.RealisticID(n)
 	}
-	if _, _, ok := l.do(ctx, http.MethodGet, l.collectionURL()+"objects/"+id+"/", nil, http.StatusOK); ok {
+	if _, _, ok := l.do(k, http.MethodGet, l.collectionURL()+"objects/"+id+"/", nil, http.StatusOK); ok {
 		l.objects.Add(1)
 	}
 }

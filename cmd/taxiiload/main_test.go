@@ -115,6 +115,7 @@ func TestRefusals(t *testing.T) {
 		{"get", "-concurrency", "0"},
 		{"mixed", "-concurrency", "1"},
 		{"get", "-url", "not a url"},
+		{"get", "-url", "ftp://127.0.0.1:8080"},
 		{"poll", "-query", "match[type]=%zz"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {

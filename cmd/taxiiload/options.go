@@ -93,6 +93,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("-url %q is not an absolute URL", o.baseURL)
 	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("-url %q: the scheme must be http or https", o.baseURL)
+	}
 	if !o.allowRemote && !isLocal(u.Hostname()) {
 		return nil, fmt.Errorf("-url %s is not on this machine; pass -allow-remote to load it anyway", o.baseURL)
 	}
