@@ -48,11 +48,13 @@ func TestAudit_EveryKindOfRequestIsRecorded(t *testing.T) {
 	h.get(root+"collections/law-enforcement/objects/", google...) // hidden: 404
 	h.get(objectsPath, bearer("forged.token.value")...)           // refused: 401
 	h.get("/admin/audit", fbi...)                                 // no audit role: 403
+	h.get("/nowhere/at/all/", fbi...)                             // no route: 404
+	h.do(http.MethodPut, objectsPath, nil, fbi...)                // no such method: 405
 
 	var page auditPage
 	res := h.get("/admin/audit?limit=1000", auditor...)
 	res.json(t, &page)
-	if res.status != 200 || len(page.Records) != 8 {
+	if res.status != 200 || len(page.Records) != 10 {
 		t.Fatalf("= %d, %d records: %s", res.status, len(page.Records), res.body)
 	}
 	r := page.Records
@@ -70,6 +72,10 @@ func TestAudit_EveryKindOfRequestIsRecorded(t *testing.T) {
 	check(5, "read", 404, "google")
 	check(6, "read", 401, "")
 	check(7, "audit", 403, "fbi")
+	// Requests no route takes are recorded too.
+	if r[8].Status != 404 || r[8].Path != "/nowhere/at/all/" || r[9].Status != 405 || r[9].Method != http.MethodPut {
+		t.Errorf("unrouted records = %+v, %+v", r[8], r[9])
+	}
 	if r[0].Path != "/taxii2/" || r[7].Path != "/admin/audit" {
 		t.Errorf("recorded paths %q, %q; want them as sent, /taxii2/ and /admin/audit", r[0].Path, r[7].Path)
 	}

@@ -15,11 +15,14 @@ import (
 // log and the request line show the path as the client sent it).
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.withRequest, requestIDs, s.clientAddress, s.auditRequests, s.recoverPanics)
+	// Every request, a path no route matches (404) or a method none takes
+	// (405) too, passes through these, in this order.
+	s.serve = chain(func(c echo.Context) error { return c.Handler()(c) },
+		s.withRequest, requestIDs, s.clientAddress, s.auditRequests, s.recoverPanics)
 	add := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		m = append([]echo.MiddlewareFunc{wholeSegments}, m...)
-		e.Add(method, path, h, m...)
-		e.Add(method, path+"/", h, m...)
+		h = chain(h, append([]echo.MiddlewareFunc{wholeSegments}, m...)...)
+		e.Add(method, path, h)
+		e.Add(method, path+"/", h)
 	}
 
 	taxii := []echo.MiddlewareFunc{s.authenticate, s.negotiate}
@@ -42,12 +45,20 @@ func (s *Server) routes() {
 	admin := func(role string) []echo.MiddlewareFunc {
 		return []echo.MiddlewareFunc{s.authenticate, requireRole(role)}
 	}
-	e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprof.Index)), admin(config.RoleAdmin)...)
+	e.GET("/debug/pprof/*", chain(echo.WrapHandler(http.HandlerFunc(pprof.Index)), admin(config.RoleAdmin)...))
 	add(http.MethodGet, "/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)), admin(config.RoleAdmin)...)
 
 	add(http.MethodGet, "/admin/backup", s.getBackup, admin(config.RoleAdmin)...)
 	add(http.MethodGet, "/admin/audit", s.getAudit, admin(config.RoleAudit)...)
 	add(http.MethodGet, "/admin/audit/verify", s.verifyAudit, admin(config.RoleAudit)...)
+}
+
+// chain wraps h in the middleware m, the first outermost.
+func chain(h echo.HandlerFunc, m ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(m) - 1; i >= 0; i-- {
+		h = m[i](h)
+	}
+	return h
 }
 
 // wholeSegments answers 404, as for a path no route matches, when a route's

@@ -40,6 +40,7 @@ type Options struct {
 // Server is the hub's http.Handler.
 type Server struct {
 	echo     *echo.Echo
+	serve    echo.HandlerFunc // a routed request through the hub's middleware (routes)
 	state    atomic.Pointer[state]
 	store    store.Store
 	cursors  cursorCodec
@@ -86,9 +87,15 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler: it finds the request's route and runs
+// it through the hub's middleware, composed once in routes (echo's own
+// ServeHTTP composes it again on every request).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.echo.ServeHTTP(w, r)
+	c := s.echo.AcquireContext()
+	c.Reset(r, w)
+	s.echo.Router().Find(r.Method, echo.GetPath(r), c)
+	s.serve(c) // withRequest answers every error itself
+	s.echo.ReleaseContext(c)
 }
 
 // Reload puts a new configuration, and the authenticator and policy built
