@@ -117,6 +117,7 @@ func TestRefusals(t *testing.T) {
 		{"get", "-url", "not a url"},
 		{"get", "-url", "ftp://127.0.0.1:8080"},
 		{"poll", "-query", "match[type]=%zz"},
+		{"poll", "-query", "match[type]=a\x01"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("taxiiload %v was accepted", args)

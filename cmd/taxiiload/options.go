@@ -89,6 +89,9 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	if _, err := url.ParseQuery(o.query); err != nil {
 		return nil, fmt.Errorf("-query %q: %v", o.query, err)
 	}
+	if _, err := url.Parse("/?" + o.query); err != nil {
+		return nil, fmt.Errorf("-query %q: %v", o.query, err)
+	}
 	u, err := url.Parse(o.baseURL)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("-url %q is not an absolute URL", o.baseURL)
