@@ -117,10 +117,14 @@ func TestRefusals(t *testing.T) {
 		{"get", "-url", "not a url"},
 		{"get", "-url", "ftp://127.0.0.1:8080"},
 		{"poll", "-query", "match[type]=%zz"},
-		{"poll", "-query", "match[type]=a\x01"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("taxiiload %v was accepted", args)
+		}
+	}
+	for _, query := range []string{"match[type]=%zz", "match[type]=a\x01"} {
+		if _, err := parseArgs([]string{"poll", "-query", query}, io.Discard); err == nil {
+			t.Errorf("-query %q was accepted", query)
 		}
 	}
 	if _, err := parseArgs([]string{"get", "-url", "http://203.0.113.5:8080", "-allow-remote"}, io.Discard); err != nil {
