@@ -91,7 +91,7 @@ func (s *Server) auditRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			buf.real.Write(body)
 			return nil
 		}
-		return buf.flush()
+		return buf.finish()
 	}
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -69,6 +70,16 @@ func (b *bufferedWriter) flush() error {
 	_, err := b.real.Write(b.body.Bytes())
 	b.body.Reset()
 	return err
+}
+
+// finish sends the whole answer, its length declared: net/http would send
+// one over 2 KiB in chunks, not knowing it is whole. After recordThenStream
+// the rest went straight to the client; there is nothing to send.
+func (b *bufferedWriter) finish() error {
+	if !b.passThrough && b.body.Len() > 0 {
+		b.real.Header().Set(echo.HeaderContentLength, strconv.Itoa(b.body.Len()))
+	}
+	return b.flush()
 }
 
 // discard drops the buffered response and its headers but the request id.

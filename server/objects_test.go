@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -318,6 +319,26 @@ const (
 	ta  = "threat-actor--55555555-5555-4555-8555-555555555555@" + v1
 	dom = "domain-name--44444444-4444-4444-8444-444444444444@"
 )
+
+// An answer goes out whole with its length declared, however long: net/http
+// would send one over 2 KiB in chunks, not knowing it is whole.
+func TestGet_AnswersDeclareTheirLength(t *testing.T) {
+	h := newHub(t)
+	var objs []string
+	for i := range 50 {
+		objs = append(objs, indicator(fmt.Sprintf("indicator--%08d-1111-4111-8111-111111111111", i), v1))
+	}
+	h.post(objectsPath, envelopeOf(objs...))
+	if n := len(h.get(objectsPath).body); n < 8<<10 {
+		t.Fatalf("a page of %d bytes is too short to be chunked", n)
+	}
+	for _, path := range []string{objectsPath, objectsPath + "?limit=1", "/taxii2/", root + "collections/nope/"} {
+		res := h.get(path)
+		if res.header.Get("Content-Length") != strconv.Itoa(len(res.body)) {
+			t.Errorf("GET %s: %d, Content-Length %q for %d bytes", path, res.status, res.header.Get("Content-Length"), len(res.body))
+		}
+	}
+}
 
 func TestGetObjects_Filters(t *testing.T) {
 	h := newHub(t)
