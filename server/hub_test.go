@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -319,6 +320,16 @@ func envelopeOf(objs ...string) []byte {
 func indicator(id, modified string) string {
 	return `{"type":"indicator","spec_version":"2.1","id":"` + id + `","created":"2020-01-01T00:00:00.000Z","modified":"` + modified +
 		`","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}`
+}
+
+// numberedIndicators are n indicators at v1, the i-th with id
+// indicator--0000000i-1111-4111-8111-111111111111.
+func numberedIndicators(n int) []string {
+	objs := make([]string, n)
+	for i := range objs {
+		objs[i] = indicator(fmt.Sprintf("indicator--%08d-1111-4111-8111-111111111111", i), v1)
+	}
+	return objs
 }
 
 func readFile(t *testing.T, path string) []byte {

@@ -324,11 +324,7 @@ const (
 // would send one over 2 KiB in chunks, not knowing it is whole.
 func TestGet_AnswersDeclareTheirLength(t *testing.T) {
 	h := newHub(t)
-	var objs []string
-	for i := range 50 {
-		objs = append(objs, indicator(fmt.Sprintf("indicator--%08d-1111-4111-8111-111111111111", i), v1))
-	}
-	h.post(objectsPath, envelopeOf(objs...))
+	h.post(objectsPath, envelopeOf(numberedIndicators(50)...))
 	if n := len(h.get(objectsPath).body); n < 8<<10 {
 		t.Fatalf("a page of %d bytes is too short to be chunked", n)
 	}
@@ -509,11 +505,7 @@ func TestPagination_NextCarriesTheQuery(t *testing.T) {
 
 func TestPagination_ConcurrentWritersNeverRepeatOrLose(t *testing.T) {
 	h := newHub(t)
-	var objs []string
-	for i := range 200 {
-		objs = append(objs, indicator(fmt.Sprintf("indicator--%08d-1111-4111-8111-111111111111", i), v1))
-	}
-	h.post(objectsPath, envelopeOf(objs...))
+	h.post(objectsPath, envelopeOf(numberedIndicators(200)...))
 
 	// The writers start once the first page is served, and every next page
 	// waits for one more of their posts: the pass and the writes overlap.
