@@ -141,9 +141,10 @@ func (s *Server) getMetrics(c echo.Context) error {
 // with the admin role, or loopback clients (the client behind a trusted
 // proxy, not the proxy).
 func (s *Server) requireMetricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	asAdmin := chain(next, s.authenticate, requireRole(config.RoleAdmin))
 	return func(c echo.Context) error {
 		if s.config(c).Metrics.Access == "admin" {
-			return s.authenticate(requireRole(config.RoleAdmin)(next))(c)
+			return asAdmin(c)
 		}
 		if ip := net.ParseIP(clientAddr(c)); ip == nil || !ip.IsLoopback() {
 			return newError(http.StatusForbidden, "metrics are served to loopback clients only (metrics.access: loopback)")
