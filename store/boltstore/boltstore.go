@@ -139,6 +139,11 @@ type Store struct {
 	memGens sync.Map // collection id → *memGenerations, its current generation (memgen.go)
 	// memLoaded: every collection's current generation is in memory.
 	memLoaded atomic.Bool
+	// reads counts the reads under way, so that a sealed generation leaves
+	// memory once the reads begun before its seal are done; the committer
+	// keeps the sealed generations waiting for that (memgen.go).
+	reads   readGate
+	retired retirement
 }
 
 var _ store.Store = (*Store)(nil)
@@ -590,7 +595,7 @@ func (c collection) addCount(delta int) error {
 // Stats implements store.Store.
 func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	st := store.Stats{Objects: map[string]int{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		st.Bytes = tx.Size()
 		return tx.Bucket(bucketCollections).ForEachBucket(func(id []byte) error {
 			c, _ := s.openCollection(tx, string(id))

@@ -17,7 +17,7 @@ import (
 // each collection's count must be how many it holds. Tests run it on every
 // store they leave; an operator can on a copy.
 func (s *Store) Check(ctx context.Context) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCollections).ForEachBucket(func(name []byte) error {
 			c, _ := s.openCollection(tx, string(name))
 			if err := c.check(); err != nil {

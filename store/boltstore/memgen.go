@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -407,7 +408,7 @@ func (m *memGeneration) writeOut(b *bolt.Bucket, txid uint64) (*bloom, error) {
 
 // memGenerations are a collection's generations in memory: the current
 // one and, after a seal, the one before it, for readers whose snapshot
-// predates the seal.
+// predates the seal, until they are done (see readGate).
 type memGenerations struct {
 	mu   sync.Mutex
 	gens []*memGeneration
@@ -466,6 +467,86 @@ func (s *Store) memGensOf(id string) *memGenerations {
 // generations in memory: it began two seals ago, 65,536 objects at least.
 var errSnapshotTooOld = errors.New("the read began before the ids index moved on twice; retry it")
 
+// inMemory returns errSnapshotTooOld if the current generation of c's
+// snapshot is no longer in memory.
+func (s *Store) inMemory(c collection) error {
+	if c.mem == nil && s.memLoaded.Load() {
+		return errSnapshotTooOld
+	}
+	return nil
+}
+
+// readGate counts the reads under way by the epoch they began in. A seal
+// ends the epoch: once the reads of the epoch before are done, no reader's
+// snapshot predates the seal, and the generation it sealed can leave memory
+// (its entries are on disk for every later snapshot). Epochs are told apart
+// by parity: the committer ends one only when the reads of the one before
+// it are done.
+type readGate struct {
+	epoch atomic.Uint64
+	reads [2]atomic.Int64
+}
+
+// enter counts a read in the current epoch; the read takes itself off the
+// count it is given when its transaction is over.
+func (g *readGate) enter() *atomic.Int64 {
+	for {
+		e := g.epoch.Load()
+		n := &g.reads[e%2]
+		n.Add(1)
+		if g.epoch.Load() == e {
+			return n
+		}
+		n.Add(-1) // the epoch ended meanwhile: the read counts in the new one
+	}
+}
+
+// view runs fn in a read transaction counted by s.reads. Reads that open a
+// collection's ids index go through it.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	n := s.reads.enter()
+	defer n.Add(-1)
+	return s.db.View(fn)
+}
+
+// retirement is what the committer keeps of the generations it sealed
+// until the reads of the epoch that ended with their seals are done.
+type retirement struct {
+	epoch uint64
+	gens  []sealedGen
+}
+
+type sealedGen struct {
+	of *memGenerations
+	g  uint64
+}
+
+// retire lets the generations just sealed leave memory once no read begun
+// before their seals is left. It ends the epoch, unless the reads of the
+// one before are still under way: then these stay as the previous
+// generation until the next seal (memGenerations keeps two).
+func (s *Store) retire(sealed []sealedGen) {
+	s.releaseRetired()
+	if len(sealed) == 0 || len(s.retired.gens) > 0 {
+		return
+	}
+	s.retired = retirement{epoch: s.reads.epoch.Add(1) - 1, gens: sealed}
+	s.releaseRetired()
+}
+
+// releaseRetired drops the retired generations from memory if the reads of
+// the epoch they were sealed in are done. The committer calls it after each
+// commit and before it waits for each batch.
+func (s *Store) releaseRetired() {
+	if len(s.retired.gens) == 0 || s.reads.reads[s.retired.epoch%2].Load() != 0 {
+		return
+	}
+	for _, r := range s.retired.gens {
+		r.of.drop(r.g)
+	}
+	s.retired.gens = nil
+}
+
 // loadMemGens puts every collection's current generation in memory, from
 // its log.
 func (s *Store) loadMemGens(tx *bolt.Tx) error {
@@ -497,9 +578,12 @@ func (s *Store) rollbackMemGens(txid uint64) {
 
 // sealFull seals each current generation that is full, each in a write of
 // its own: its entries are written out as a bucket, its filter kept, the
-// next generation begun and the log emptied. A generation whose seal fails
-// stays current (and a little over full) until the next write tries again.
+// next generation begun and the log emptied; the sealed ones are retired.
+// A generation whose seal fails stays current (and a little over full)
+// until the next write tries again.
 func (s *Store) sealFull() {
+	var sealed []sealedGen
+	defer func() { s.retire(sealed) }()
 	s.memGens.Range(func(id, ms any) bool {
 		gens := ms.(*memGenerations)
 		for _, m := range gens.current() {
@@ -511,7 +595,9 @@ func (s *Store) sealFull() {
 			if err := s.db.Update(func(tx *bolt.Tx) error { return s.seal(tx, id.(string), m) }); err != nil {
 				gens.drop(next.g)
 				s.opts.Log.Error("sealing a generation of the ids index", "collection", id, "generation", m.g, "err", err)
+				continue
 			}
+			sealed = append(sealed, sealedGen{gens, m.g})
 		}
 		return true
 	})

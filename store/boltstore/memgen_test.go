@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,11 +144,8 @@ func TestMemGeneration_ReadersSeeTheirSnapshot(t *testing.T) {
 		return len(c.versionsOf(id, nil))
 	}
 
-	before, err := s.db.Begin(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer before.Rollback()
+	before, end := beginRead(t, s)
+	defer end()
 	post(storetest.Obj(id, "2020-10-02T00:00:00.000Z"))
 	if _, err := s.Delete(ctx, "c", fbi, id, store.VersionMatch{First: true}, nil, &audit.Record{}); err != nil {
 		t.Fatal(err)
@@ -170,6 +169,188 @@ func TestMemGeneration_ReadersSeeTheirSnapshot(t *testing.T) {
 	})
 	if got, other := versions(before, id), versions(before, many[0].ID); got != 1 || other != 0 {
 		t.Errorf("after a seal, the older reader sees %d versions and %d of an object posted later; want 1 and 0", got, other)
+	}
+	storetest.Check(t, s, nil)
+}
+
+// beginRead begins a read transaction counted as Query's is (Store.view);
+// end ends it (before the store is closed: Close waits for it).
+func beginRead(t *testing.T, s *Store) (tx *bolt.Tx, end func()) {
+	t.Helper()
+	n := s.reads.enter()
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		n.Add(-1)
+		t.Fatal(err)
+	}
+	return tx, sync.OnceFunc(func() {
+		tx.Rollback()
+		n.Add(-1)
+	})
+}
+
+// inMemory lists the generations of collection id in memory.
+func inMemory(s *Store, id string) []uint64 {
+	ms := s.memGensOf(id)
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	var gens []uint64
+	for _, m := range ms.gens {
+		gens = append(gens, m.g)
+	}
+	return gens
+}
+
+// numberedObjects makes n indicators whose ids begin with prefix (eight hex
+// digits, then n's own).
+func numberedObjects(prefix string, n int) []store.Object {
+	var objs []store.Object
+	for i := range n {
+		objs = append(objs, storetest.Obj(fmt.Sprintf("indicator--%s-%04x-4222-8222-222222222222", prefix, i), "2020-10-01T00:00:00.000Z"))
+	}
+	return objs
+}
+
+// A sealed generation stays in memory while a read begun before its seal
+// is under way, for that read's snapshot, and leaves it once the read is
+// done (at the committer's next batch); with no such read, it leaves at
+// once. Every object stays found, from the sealed generations on disk.
+func TestMemGeneration_SealedGenerationLeavesMemoryAfterItsReads(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 50})
+	defer s.Close()
+	ctx := context.Background()
+	post := func(objs ...store.Object) {
+		t.Helper()
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs, &store.Status{ID: objs[0].ID}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")
+	post(first)
+
+	before, end := beginRead(t, s)
+	defer end()
+	a := numberedObjects("aaaaaaaa", 60)
+	post(a...) // fills generation 0: it is sealed
+	if got := inMemory(s, "c"); !slices.Equal(got, []uint64{0, 1}) {
+		t.Fatalf("generations in memory with a read begun before the seal: %v, want [0 1]", got)
+	}
+	c, _ := s.openCollection(before, "c")
+	if err := s.inMemory(c); err != nil {
+		t.Fatalf("the read begun before the seal: %v", err)
+	}
+	if got := len(c.versionsOf(first.ID, nil)); got != 1 {
+		t.Errorf("the read begun before the seal sees %d versions of its object, want 1", got)
+	}
+	end()
+	if err := s.Ready(ctx); err != nil { // a batch of the committer's
+		t.Fatal(err)
+	}
+	if got := inMemory(s, "c"); !slices.Equal(got, []uint64{1}) {
+		t.Errorf("generations in memory once that read is done: %v, want [1]", got)
+	}
+
+	b := numberedObjects("bbbbbbbb", 60)
+	post(b...) // generation 1 sealed, no read under way
+	if got := inMemory(s, "c"); !slices.Equal(got, []uint64{2}) {
+		t.Errorf("generations in memory after a seal no read began before: %v, want [2]", got)
+	}
+	for _, id := range []string{first.ID, a[0].ID, a[59].ID, b[0].ID, b[59].ID} {
+		var found int
+		if err := s.Query(ctx, "c", store.Query{IDs: []string{id}, Limit: 10}, func(p store.Page) error {
+			found = len(p.Entries)
+			return nil
+		}); err != nil || found != 1 {
+			t.Errorf("%s: found %d (%v), want 1", id, found, err)
+		}
+	}
+	storetest.Check(t, s, nil)
+}
+
+// A read whose snapshot predates two seals is told to retry: the
+// generation its snapshot names is no longer in memory, and reading on
+// would miss its entries.
+func TestMemGeneration_ReadAcrossTwoSealsIsToldToRetry(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 50})
+	defer s.Close()
+	ctx := context.Background()
+	for i, prefix := range []string{"", "aaaaaaaa", "bbbbbbbb"} {
+		var objs []store.Object
+		if i == 0 {
+			objs = []store.Object{storetest.Obj("indicator--11111111-1111-4111-8111-111111111111", "2020-10-01T00:00:00.000Z")}
+		} else {
+			objs = numberedObjects(prefix, 60) // each fills a generation
+		}
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, objs, &store.Status{ID: fmt.Sprint("status-", i)}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			before, end := beginRead(t, s)
+			defer func() {
+				defer end()
+				c, _ := s.openCollection(before, "c")
+				if err := s.inMemory(c); !errors.Is(err, errSnapshotTooOld) {
+					t.Errorf("a read across two seals: %v, want %v", err, errSnapshotTooOld)
+				}
+			}()
+		}
+	}
+}
+
+// Reads running while generations are sealed one after another find every
+// object posted before they began (told at most to retry, when two seals
+// pass during one read), and the generations before the current leave
+// memory once the reads are done.
+func TestMemGeneration_ReadsDuringSeals(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "hub.db"), Options{generationKeys: 50})
+	defer s.Close()
+	ctx := context.Background()
+	var posted atomic.Int64 // batches of 60 posted
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for r := range 4 {
+		readers.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				n := posted.Load()
+				if n == 0 {
+					continue
+				}
+				id := fmt.Sprintf("indicator--%08x-%04x-4222-8222-222222222222", (int64(r+i))%n, i%60)
+				var found int
+				err := s.Query(ctx, "c", store.Query{IDs: []string{id}, Limit: 10}, func(p store.Page) error {
+					found = len(p.Entries)
+					return nil
+				})
+				switch {
+				case errors.Is(err, errSnapshotTooOld):
+				case err != nil:
+					t.Error(err)
+					return
+				case found != 1:
+					t.Errorf("%s, posted before the read began: found %d", id, found)
+					return
+				}
+			}
+		})
+	}
+	for b := range 30 {
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, numberedObjects(fmt.Sprintf("%08x", b), 60), &store.Status{ID: fmt.Sprint(b)}, &audit.Record{}); err != nil {
+			t.Fatal(err)
+		}
+		posted.Add(1)
+	}
+	close(done)
+	readers.Wait()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := inMemory(s, "c"); len(got) != 1 {
+		t.Errorf("generations in memory once the reads are done: %v, want the current one", got)
 	}
 	storetest.Check(t, s, nil)
 }

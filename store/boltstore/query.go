@@ -31,13 +31,13 @@ func (s *Store) Query(ctx context.Context, collectionID string, q store.Query, f
 	if len(q.IDs) > 0 {
 		open = s.openObjects // byIDs reads neither types nor revised
 	}
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		c, ok := open(tx, collectionID)
 		if !ok {
 			return fn(store.Page{})
 		}
-		if c.mem == nil && s.memLoaded.Load() {
-			return errSnapshotTooOld
+		if err := s.inMemory(c); err != nil {
+			return err
 		}
 		r := &reader{ctx: ctx, c: c, q: q, limit: q.Limit, after: afterKey(q.AddedAfter)}
 		defer r.release()

@@ -82,6 +82,7 @@ type journaled struct {
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	for {
+		s.releaseRetired()
 		var batch []*writeOp
 		select {
 		case op := <-s.ops:
