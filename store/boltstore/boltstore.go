@@ -253,7 +253,7 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if s.journal, err = openJournal(JournalPath(path)); err != nil {
+	if s.journal, err = openJournal(JournalPath(path), opts.Log); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

@@ -4,6 +4,7 @@ package boltstore
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -13,7 +14,7 @@ import (
 
 // BenchmarkJournalAppend appends one 600-byte frame at a time, durable each.
 func BenchmarkJournalAppend(b *testing.B) {
-	j, err := openJournal(filepath.Join(b.TempDir(), "j"))
+	j, err := openJournal(filepath.Join(b.TempDir(), "j"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}

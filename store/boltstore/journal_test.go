@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -360,7 +361,7 @@ func TestJournal_FailingJournalFallsBackToTheFile(t *testing.T) {
 func TestJournal_FramesReadBackAsWritten(t *testing.T) {
 	for _, direct := range []bool{true, false} {
 		path := filepath.Join(t.TempDir(), "j")
-		j, err := openJournal(path)
+		j, err := openJournal(path, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -394,7 +395,7 @@ func TestJournal_FramesReadBackAsWritten(t *testing.T) {
 			want = append(want, payloads...)
 		}
 		j.close()
-		if j, err = openJournal(path); err != nil {
+		if j, err = openJournal(path, slog.New(slog.DiscardHandler)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := j.frames()
@@ -415,10 +416,12 @@ func TestJournal_FramesReadBackAsWritten(t *testing.T) {
 	}
 }
 
-// A journal whose direct writes are refused goes on through the page cache.
+// A journal whose direct writes are refused goes on through the page cache,
+// and says so once.
 func TestJournal_RefusedDirectWritesGoThroughThePageCache(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j")
-	j, err := openJournal(path)
+	var logged bytes.Buffer
+	j, err := openJournal(path, slog.New(slog.NewTextHandler(&logged, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,6 +441,9 @@ func TestJournal_RefusedDirectWritesGoThroughThePageCache(t *testing.T) {
 	got, err := j.frames()
 	if err != nil || len(got) < 2 || !bytes.Equal(got[0], frames[0]) || !bytes.Equal(got[1], frames[1]) || j.direct != nil {
 		t.Fatalf("frames %q, %v; direct %v", got, err, j.direct)
+	}
+	if n := strings.Count(logged.String(), `level=WARN msg="audit journal: direct writes refused`); n != 1 {
+		t.Errorf("warnings of refused direct writes: %d, want 1; log:\n%s", n, logged.String())
 	}
 }
 
