@@ -189,8 +189,8 @@ func beginRead(t *testing.T, s *Store) (tx *bolt.Tx, end func()) {
 	})
 }
 
-// inMemory lists the generations of collection id in memory.
-func inMemory(s *Store, id string) []uint64 {
+// generationsInMemory lists the generations of collection id in memory.
+func generationsInMemory(s *Store, id string) []uint64 {
 	ms := s.memGensOf(id)
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
@@ -232,7 +232,7 @@ func TestMemGeneration_SealedGenerationLeavesMemoryAfterItsReads(t *testing.T) {
 	defer end()
 	a := numberedObjects("aaaaaaaa", 60)
 	post(a...) // fills generation 0: it is sealed
-	if got := inMemory(s, "c"); !slices.Equal(got, []uint64{0, 1}) {
+	if got := generationsInMemory(s, "c"); !slices.Equal(got, []uint64{0, 1}) {
 		t.Fatalf("generations in memory with a read begun before the seal: %v, want [0 1]", got)
 	}
 	c, _ := s.openCollection(before, "c")
@@ -246,13 +246,13 @@ func TestMemGeneration_SealedGenerationLeavesMemoryAfterItsReads(t *testing.T) {
 	if err := s.Ready(ctx); err != nil { // a batch of the committer's
 		t.Fatal(err)
 	}
-	if got := inMemory(s, "c"); !slices.Equal(got, []uint64{1}) {
+	if got := generationsInMemory(s, "c"); !slices.Equal(got, []uint64{1}) {
 		t.Errorf("generations in memory once that read is done: %v, want [1]", got)
 	}
 
 	b := numberedObjects("bbbbbbbb", 60)
 	post(b...) // generation 1 sealed, no read under way
-	if got := inMemory(s, "c"); !slices.Equal(got, []uint64{2}) {
+	if got := generationsInMemory(s, "c"); !slices.Equal(got, []uint64{2}) {
 		t.Errorf("generations in memory after a seal no read began before: %v, want [2]", got)
 	}
 	for _, id := range []string{first.ID, a[0].ID, a[59].ID, b[0].ID, b[59].ID} {
@@ -349,7 +349,7 @@ func TestMemGeneration_ReadsDuringSeals(t *testing.T) {
 	if err := s.Ready(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := inMemory(s, "c"); len(got) != 1 {
+	if got := generationsInMemory(s, "c"); len(got) != 1 {
 		t.Errorf("generations in memory once the reads are done: %v, want the current one", got)
 	}
 	storetest.Check(t, s, nil)
