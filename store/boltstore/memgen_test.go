@@ -201,14 +201,20 @@ func generationsInMemory(s *Store, id string) []uint64 {
 	return gens
 }
 
-// numberedObjects makes n indicators whose ids begin with prefix (eight hex
-// digits, then n's own).
+// numberedObjects makes n indicators, numberedID(prefix, 0) to
+// numberedID(prefix, n-1).
 func numberedObjects(prefix string, n int) []store.Object {
 	var objs []store.Object
 	for i := range n {
-		objs = append(objs, storetest.Obj(fmt.Sprintf("indicator--%s-%04x-4222-8222-222222222222", prefix, i), "2020-10-01T00:00:00.000Z"))
+		objs = append(objs, storetest.Obj(numberedID(prefix, i), "2020-10-01T00:00:00.000Z"))
 	}
 	return objs
+}
+
+// numberedID is indicator i of those whose ids begin with prefix (eight hex
+// digits).
+func numberedID(prefix string, i int) string {
+	return fmt.Sprintf("indicator--%s-%04x-4222-8222-222222222222", prefix, i)
 }
 
 // A sealed generation stays in memory while a read begun before its seal
@@ -306,6 +312,7 @@ func TestMemGeneration_ReadsDuringSeals(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	var posted atomic.Int64 // batches of 60 posted
+	batchPrefix := func(b int) string { return fmt.Sprintf("%08x", b) }
 	done := make(chan struct{})
 	var readers sync.WaitGroup
 	for r := range 4 {
@@ -320,7 +327,7 @@ func TestMemGeneration_ReadsDuringSeals(t *testing.T) {
 				if n == 0 {
 					continue
 				}
-				id := fmt.Sprintf("indicator--%08x-%04x-4222-8222-222222222222", (int64(r+i))%n, i%60)
+				id := numberedID(batchPrefix(int(int64(r+i)%n)), i%60)
 				var found int
 				err := s.Query(ctx, "c", store.Query{IDs: []string{id}, Limit: 10}, func(p store.Page) error {
 					found = len(p.Entries)
@@ -339,7 +346,7 @@ func TestMemGeneration_ReadsDuringSeals(t *testing.T) {
 		})
 	}
 	for b := range 30 {
-		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, numberedObjects(fmt.Sprintf("%08x", b), 60), &store.Status{ID: fmt.Sprint(b)}, &audit.Record{}); err != nil {
+		if err := s.Add(ctx, "c", store.Author{Org: "fbi"}, numberedObjects(batchPrefix(b), 60), &store.Status{ID: fmt.Sprint(b)}, &audit.Record{}); err != nil {
 			t.Fatal(err)
 		}
 		posted.Add(1)
